@@ -1,0 +1,440 @@
+/*  =========================================================================
+    zchain.h - public API of libzchain, the pure pieces of a zchain node
+
+    These classes know nothing of sockets or threads: framing codec,
+    canonical JSON (RFC 8785), keys and signatures, transactions, blocks,
+    the SQLite ledger, the mempool and chain choice.  zchaind, zchain-cli
+    and the tests all build on them.
+
+    Conventions: int returns 0 on success and -1 on failure; a returned
+    `char *` belongs to the caller, a `const char *` is borrowed; every
+    `_destroy (self_p)` nulls the caller's pointer and is safe twice.
+    =========================================================================
+*/
+
+#ifndef ZCHAIN_H_INCLUDED
+#define ZCHAIN_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include <czmq.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZCHAIN_VERSION "0.1.0"
+
+//  Protocol constants (see doc/PROTOCOL.md)
+#define ZC_HASH_HEX         64          //  chars in a hex SHA-256 digest
+#define ZC_TIMESTAMP_LEN    27          //  YYYY-MM-DDTHH:MM:SS.ffffffZ
+#define ZC_MAX_MESSAGE      (4 * 1024 * 1024)   //  default network/max_message
+#define ZC_MAX_LENGTH_FRAME 65535       //  largest 2-byte length-prefixed body
+#define ZC_GENESIS_TIMESTAMP "2024-01-01T00:00:00.000000Z"
+
+//  =========================================================================
+//  zc_util - encodings, digests and clocks shared by every class
+//  =========================================================================
+
+//  Lowercase hex of SHA-256 over data; out must hold 65 bytes (NUL added).
+void zc_sha256_hex (const void *data, size_t size, char *out);
+
+//  Lowercase hex encoding; out must hold 2 * size + 1 bytes.
+void zc_hex_encode (const uint8_t *data, size_t size, char *out);
+
+//  Standard base64 (RFC 4648, with padding).  Caller frees.
+char *zc_base64_encode (const uint8_t *data, size_t size);
+
+//  Decodes strict standard base64 (padding required, no whitespace).
+//  Returns a malloc'd buffer and sets *size_p, or NULL on any bad input.
+uint8_t *zc_base64_decode (const char *text, size_t *size_p);
+
+//  Current UTC time as YYYY-MM-DDTHH:MM:SS.ffffffZ; out holds 28 bytes.
+void zc_timestamp_now (char *out);
+
+//  True if text is exactly of the form YYYY-MM-DDTHH:MM:SS.ffffffZ with
+//  plausible field ranges (the form blocks carry).
+bool zc_timestamp_valid (const char *text);
+
+//  True if text is an ISO 8601 date-time a client may send: date, 'T',
+//  time with optional fraction, then 'Z' or +hh:mm / -hh:mm.
+bool zc_iso8601_valid (const char *text);
+
+//  True if text is 64 lowercase hex characters.
+bool zc_hash_valid (const char *text);
+
+//  A version 4 UUID in its 36-char text form; out holds 37 bytes.
+void zc_uuid_new (char *out);
+
+//  Monotonic clock in microseconds, for latencies and deadlines.
+int64_t zc_clock_usecs (void);
+
+//  =========================================================================
+//  zc_jcs - RFC 8785 JSON Canonicalization Scheme over cJSON trees
+//  =========================================================================
+
+//  Canonical text of item: object members sorted by their UTF-16 code
+//  units, no whitespace, numbers in ECMAScript form, strings escaped the
+//  RFC 8785 way.  Returns NULL if item cannot be canonicalized (NaN or
+//  infinite number, duplicate member name, invalid UTF-8).  Caller frees.
+char *zc_jcs_serialize (const cJSON *item);
+
+//  Writes value in ECMAScript Number.prototype.toString form ("1e+21",
+//  "0.000001", "-0" becomes "0").  Returns chars written (excluding NUL),
+//  or -1 if value is not finite or size is too small (32 is always enough).
+int zc_jcs_number (double value, char *buffer, size_t size);
+
+//  Parses exactly `size` bytes of JSON text; NULL if it is not JSON.
+//  A thin wrapper that keeps cJSON's parse options in one place.
+cJSON *zc_json_parse (const char *text, size_t size);
+
+//  =========================================================================
+//  zc_keys - Ed25519 key pairs: node keys, gateway keys, client keys
+//  =========================================================================
+
+typedef struct _zc_keys_t zc_keys_t;
+
+//  Generates a new random Ed25519 key pair.
+zc_keys_t *zc_keys_new (void);
+
+//  Loads a private key from a PEM file (PKCS#8); NULL if missing or bad.
+zc_keys_t *zc_keys_load (const char *path);
+
+//  Loads the key at path, or generates one and saves it there (mode 0600).
+//  NULL if the file exists but is not a key, or cannot be written.
+zc_keys_t *zc_keys_load_or_create (const char *path);
+
+//  Saves the private key as PEM with mode 0600.
+int zc_keys_save (zc_keys_t *self, const char *path);
+
+void zc_keys_destroy (zc_keys_t **self_p);
+
+//  Base64 of the raw 32-byte public key: a transaction's `sender`.
+const char *zc_keys_public_b64 (zc_keys_t *self);
+
+//  PEM (SubjectPublicKeyInfo) of the public key: a block's public_key_pem.
+const char *zc_keys_public_pem (zc_keys_t *self);
+
+//  Base64 of the Ed25519 signature over data.  Caller frees.
+char *zc_keys_sign (zc_keys_t *self, const void *data, size_t size);
+
+//  Verifies a base64 signature by a base64 raw 32-byte public key.
+//  False on any malformed input.
+bool zc_verify_raw (const char *public_b64, const void *data, size_t size,
+                    const char *signature_b64);
+
+//  Verifies a base64 signature by a PEM public key (Ed25519 only).
+bool zc_verify_pem (const char *public_pem, const void *data, size_t size,
+                    const char *signature_b64);
+
+//  =========================================================================
+//  zc_codec - the two framings every listening port accepts
+//  =========================================================================
+//  A connection's framing is detected from its first byte: '{' means
+//  newline-terminated JSON, anything else a 2-byte big-endian length and
+//  that many bytes.  The decoder is fed arbitrary TCP chunks and yields
+//  whole messages; it never holds more than max_message bytes.
+
+typedef enum {
+    ZC_FRAMING_UNKNOWN = 0,     //  nothing seen yet
+    ZC_FRAMING_LINE = 1,        //  one JSON message per '\n'-ended line
+    ZC_FRAMING_LENGTH = 2       //  2-byte big-endian length + body
+} zc_framing_t;
+
+typedef struct _zc_codec_t zc_codec_t;
+
+//  New decoder for one connection; max_message caps one message's bytes.
+zc_codec_t *zc_codec_new (size_t max_message);
+void zc_codec_destroy (zc_codec_t **self_p);
+
+//  Appends received bytes.  Returns 0, or -1 if the bytes already buffered
+//  plus these cannot form a message within the cap (then the connection
+//  must be closed; zc_codec_error says why).
+int zc_codec_feed (zc_codec_t *self, const void *data, size_t size);
+
+//  Takes the next whole message: returns 1 and sets *data_p / *size_p
+//  (valid until the next call on self; no trailing newline), 0 if no whole
+//  message is buffered yet, -1 on a protocol error (message too large or
+//  zero-length frame).
+int zc_codec_next (zc_codec_t *self, const char **data_p, size_t *size_p);
+
+//  Bytes held that do not yet form a message (at end of stream: truncated).
+size_t zc_codec_pending (zc_codec_t *self);
+
+//  Framing detected so far.
+zc_framing_t zc_codec_framing (zc_codec_t *self);
+
+//  Forces a framing before any byte arrives (for connections we open).
+void zc_codec_set_framing (zc_codec_t *self, zc_framing_t framing);
+
+//  Reason for the last -1, or NULL.
+const char *zc_codec_error (zc_codec_t *self);
+
+//  Frames a message: appends to out (a zchunk that grows as needed).
+//  Returns 0, or -1 if the body is too long for the framing.
+int zc_codec_encode (zc_framing_t framing, const char *data, size_t size,
+                     zchunk_t *out);
+
+//  =========================================================================
+//  zc_tx - a signed transaction {sender, data, signature}
+//  =========================================================================
+
+typedef struct _zc_tx_t zc_tx_t;
+
+//  Builds a transaction from its JSON form; checks shape only (sender and
+//  signature non-empty strings, data present).  NULL with *error_p set to
+//  a static reason on bad shape.
+zc_tx_t *zc_tx_from_json (const cJSON *json, const char **error_p);
+
+//  Signs data (any JSON value) with keys: sender is the keys' public key.
+zc_tx_t *zc_tx_new_signed (zc_keys_t *keys, const cJSON *data);
+
+zc_tx_t *zc_tx_dup (zc_tx_t *self);
+void zc_tx_destroy (zc_tx_t **self_p);
+
+//  Lowercase hex SHA-256 of the canonical {data, sender, signature}.
+const char *zc_tx_id (zc_tx_t *self);
+const char *zc_tx_sender (zc_tx_t *self);
+const char *zc_tx_signature (zc_tx_t *self);
+//  Canonical text of data.
+const char *zc_tx_data (zc_tx_t *self);
+//  Canonical text of the whole transaction as it travels and is hashed.
+const char *zc_tx_canonical (zc_tx_t *self);
+
+//  True if signature is sender's Ed25519 signature of
+//  JCS({"data": data, "sender": sender}).
+bool zc_tx_verify (zc_tx_t *self);
+
+//  New JSON object {sender, data, signature}; caller owns it.
+cJSON *zc_tx_to_json (zc_tx_t *self);
+
+//  When it entered this node (received or loaded), as a timestamp string.
+const char *zc_tx_received (zc_tx_t *self);
+void zc_tx_set_received (zc_tx_t *self, const char *timestamp);
+
+//  =========================================================================
+//  zc_block - a block: header, transactions, proof of work, miner signature
+//  =========================================================================
+
+typedef struct _zc_block_t zc_block_t;
+
+//  Builds a block from a new_block payload; checks shape only.  NULL with
+//  *error_p set to a static reason on bad shape.
+zc_block_t *zc_block_from_json (const cJSON *json, const char **error_p);
+
+//  Unsealed block (nonce 0, no hash); takes ownership of the txs in txs
+//  (an array of count zc_tx_t *, which itself stays the caller's).
+zc_block_t *zc_block_new (int64_t index, const char *prev_hash,
+                          const char *timestamp, zc_tx_t **txs, size_t count);
+
+//  The network's shared genesis block.
+zc_block_t *zc_block_genesis (void);
+
+void zc_block_destroy (zc_block_t **self_p);
+
+int64_t zc_block_index (zc_block_t *self);
+const char *zc_block_prev_hash (zc_block_t *self);
+const char *zc_block_hash (zc_block_t *self);
+const char *zc_block_timestamp (zc_block_t *self);
+uint64_t zc_block_nonce (zc_block_t *self);
+const char *zc_block_miner_id (zc_block_t *self);
+const char *zc_block_signature (zc_block_t *self);
+const char *zc_block_public_key_pem (zc_block_t *self);
+size_t zc_block_tx_count (zc_block_t *self);
+zc_tx_t *zc_block_tx (zc_block_t *self, size_t index);
+//  Approximate bytes held, for bounding stores of blocks.
+size_t zc_block_bytes (zc_block_t *self);
+
+//  The hashed prefix: JCS({"index","prev_hash","timestamp","transactions"});
+//  the block hash is SHA-256 of this text followed by the decimal nonce.
+//  Caller frees.
+char *zc_block_preimage (zc_block_t *self);
+
+//  Recomputes the hash for the block's nonce into out (65 bytes).
+void zc_block_compute_hash (zc_block_t *self, char *out);
+
+//  True if hash starts with difficulty '0' hex digits.
+bool zc_hash_meets (const char *hash, int difficulty);
+
+//  Seals a mined block: sets nonce and hash, miner_id, signs the hash with
+//  keys and records their public key PEM.
+int zc_block_seal (zc_block_t *self, uint64_t nonce, const char *hash,
+                   const char *miner_id, zc_keys_t *keys);
+
+//  Context-free checks of a received block: recomputed hash equals
+//  current_hash, proof of work, miner signature, transaction count, no
+//  transaction twice, and (if verify_txs) every transaction's signature,
+//  skipping those for which skip (if not NULL) returns true.
+//  Returns NULL if valid, else a static reason.
+typedef bool (zc_tx_known_fn) (const char *tx_id, void *arg);
+const char *zc_block_check (zc_block_t *self, int difficulty, size_t max_txs,
+                            bool verify_txs, zc_tx_known_fn *skip, void *arg);
+
+//  New JSON payload as new_block carries it; caller owns it.
+cJSON *zc_block_to_json (zc_block_t *self);
+
+//  =========================================================================
+//  zc_ledger - a node's SQLite file: blocks and confirmed transactions
+//  =========================================================================
+//  Invariant: the blocks table holds exactly one chain, indexes 0..height
+//  without gaps, each block's prev_hash the current_hash of the one below;
+//  every transaction row belongs to exactly one block of that chain.
+
+typedef struct _zc_ledger_t zc_ledger_t;
+
+//  Opens (creating if needed) the ledger at path in WAL mode and writes
+//  the genesis block into an empty file.  NULL on failure; *error_p (if
+//  not NULL) gets a malloc'd message the caller frees.
+zc_ledger_t *zc_ledger_open (const char *path, char **error_p);
+void zc_ledger_destroy (zc_ledger_t **self_p);
+
+//  Index of the last block (0 for a ledger holding only genesis).
+int64_t zc_ledger_height (zc_ledger_t *self);
+
+//  Block at index with its transactions, or NULL.
+zc_block_t *zc_ledger_block (zc_ledger_t *self, int64_t index);
+
+//  Replaces every block above fork_height with blocks[0..count), which
+//  must continue the chain at fork_height + 1, in one SQL transaction.
+//  end_timestamp of each new transaction row is now; start_timestamp is
+//  the transaction's received time.  All or nothing.
+int zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
+                       zc_block_t **blocks, size_t count);
+
+//  True if a transaction with that id is in the ledger.
+bool zc_ledger_has_tx (zc_ledger_t *self, const char *tx_id);
+
+//  Number of transaction rows.
+int64_t zc_ledger_tx_count (zc_ledger_t *self);
+
+//  =========================================================================
+//  zc_mempool - transactions waiting for a block, in arrival order
+//  =========================================================================
+
+typedef struct _zc_mempool_t zc_mempool_t;
+
+//  New mempool holding at most max transactions.
+zc_mempool_t *zc_mempool_new (size_t max);
+void zc_mempool_destroy (zc_mempool_t **self_p);
+
+//  Adds tx, taking ownership on success (*tx_p nulled).  Returns 0 if added,
+//  1 if a transaction with that id is already held (tx left with caller),
+//  -1 if full (tx left with caller).
+int zc_mempool_add (zc_mempool_t *self, zc_tx_t **tx_p);
+
+//  Removes and destroys the transaction with that id, if held.
+void zc_mempool_remove (zc_mempool_t *self, const char *tx_id);
+
+//  Borrowed transaction with that id, or NULL.
+zc_tx_t *zc_mempool_lookup (zc_mempool_t *self, const char *tx_id);
+
+size_t zc_mempool_size (zc_mempool_t *self);
+
+//  Copies of up to max of the oldest transactions into txs (an array the
+//  caller sizes); returns how many.  The copies are the caller's.
+size_t zc_mempool_take (zc_mempool_t *self, zc_tx_t **txs, size_t max);
+
+//  =========================================================================
+//  zc_chain - the best chain and the blocks kept aside, and chain choice
+//  =========================================================================
+//  The chain with the most work wins (one difficulty: the longest); of
+//  equal work, the one whose tip hash is lower as a hex string.  Blocks
+//  that do not extend the tip are kept aside, bounded in count and bytes,
+//  until they form a better chain.
+
+typedef struct _zc_chain_t zc_chain_t;
+
+//  What offering a block led to.
+typedef enum {
+    ZC_CHAIN_KNOWN = 0,         //  already held: ignore
+    ZC_CHAIN_SWITCH = 1,        //  a better chain: apply the plan
+    ZC_CHAIN_ASIDE = 2,         //  kept aside: not better (yet)
+    ZC_CHAIN_ORPHAN = 3,        //  parent unknown: kept aside, fetch parents
+    ZC_CHAIN_INVALID = 4        //  does not fit its parent: rejected
+} zc_chain_result_t;
+
+//  A change of best chain: drop the main blocks above fork_height, then
+//  add `attach` in order.  The blocks are borrowed from the chain.
+typedef struct {
+    int64_t fork_height;        //  last block both chains share
+    zc_block_t **detach;        //  main blocks removed, lowest first
+    size_t detach_count;        //  how many
+    zc_block_t **attach;        //  branch blocks added, lowest first
+    size_t attach_count;        //  how many
+} zc_plan_t;
+
+//  New chain holding genesis; aside_max_count / aside_max_bytes bound the
+//  blocks kept aside.  Takes ownership of genesis.
+zc_chain_t *zc_chain_new (zc_block_t *genesis, size_t aside_max_count,
+                          size_t aside_max_bytes);
+void zc_chain_destroy (zc_chain_t **self_p);
+
+//  Appends a block loaded from the ledger at start; no checks beyond the
+//  link to the tip.  Takes ownership.  Returns 0 or -1.
+int zc_chain_load (zc_chain_t *self, zc_block_t *block);
+
+int64_t zc_chain_height (zc_chain_t *self);
+const char *zc_chain_tip_hash (zc_chain_t *self);
+//  Main-chain block at index (borrowed), or NULL.
+zc_block_t *zc_chain_block (zc_chain_t *self, int64_t index);
+//  True if the main chain holds a transaction with that id.
+bool zc_chain_has_tx (zc_chain_t *self, const char *tx_id);
+//  True if a block with that hash is held, on the main chain or aside.
+bool zc_chain_has_block (zc_chain_t *self, const char *hash);
+size_t zc_chain_aside_count (zc_chain_t *self);
+
+//  Offers a block that passed zc_block_check, taking ownership.  On
+//  ZC_CHAIN_SWITCH, *plan_p is a new plan: write it to the ledger, then
+//  zc_chain_commit it (or zc_plan_destroy it to abandon the switch).
+//  On ZC_CHAIN_INVALID *error_p gets a static reason.
+zc_chain_result_t zc_chain_offer (zc_chain_t *self, zc_block_t *block,
+                                  zc_plan_t **plan_p, const char **error_p);
+
+//  Makes plan's branch the main chain; detached blocks are kept aside.
+//  Destroys the plan.
+void zc_chain_commit (zc_chain_t *self, zc_plan_t **plan_p);
+
+//  Moves transactions between chain and mempool for a committed plan:
+//  those of attached blocks leave the mempool, those of detached blocks
+//  that the new chain lacks go back into it.  Call before zc_chain_commit.
+void zc_plan_update_mempool (zc_plan_t *plan, zc_chain_t *chain,
+                             zc_mempool_t *mempool);
+
+void zc_plan_destroy (zc_plan_t **plan_p);
+
+//  =========================================================================
+//  zc_client - a blocking request/reply client for tools and tests
+//  =========================================================================
+
+typedef struct _zc_client_t zc_client_t;
+
+//  Connects to host:port ("127.0.0.1:13246") using framing for requests.
+//  NULL with *error_p (static) set on failure.
+zc_client_t *zc_client_new (const char *address, zc_framing_t framing,
+                            const char **error_p);
+void zc_client_destroy (zc_client_t **self_p);
+
+//  Sends raw bytes as they are (for tests of bad input).
+int zc_client_send_raw (zc_client_t *self, const void *data, size_t size);
+
+//  Sends one framed message (canonical JSON of request).
+int zc_client_send (zc_client_t *self, const cJSON *request);
+
+//  Waits up to timeout_ms for one framed reply; NULL on timeout, close,
+//  or bad reply.  Caller owns the result.
+cJSON *zc_client_recv (zc_client_t *self, int timeout_ms);
+
+//  Sends request and waits for its reply.
+cJSON *zc_client_request (zc_client_t *self, const cJSON *request,
+                          int timeout_ms);
+
+//  True if the server has closed the connection (waits up to timeout_ms).
+bool zc_client_closed (zc_client_t *self, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

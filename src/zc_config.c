@@ -1,0 +1,2 @@
+/*  zc_config.c - placeholder until written */
+#include "zc_classes.h"

@@ -1,0 +1,2 @@
+/*  zc_keys.c - placeholder until written */
+#include "zc_classes.h"

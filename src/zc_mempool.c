@@ -1,0 +1,2 @@
+/*  zc_mempool.c - placeholder until written */
+#include "zc_classes.h"

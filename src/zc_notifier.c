@@ -1,0 +1,2 @@
+/*  zc_notifier.c - placeholder until written */
+#include "zc_classes.h"

@@ -1,0 +1,2 @@
+/*  zchain_cli.c - placeholder */
+int main (void) { return 0; }

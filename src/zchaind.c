@@ -1,0 +1,2 @@
+/*  zchaind.c - placeholder */
+int main (void) { return 0; }

@@ -1,0 +1,51 @@
+/*  =========================================================================
+    testutil.h - helpers shared by the Check test programs
+
+    Unit tests use only the Check macros; integration tests also use the
+    helpers here to make temporary folders, find free loopback ports and
+    wait for a condition with a deadline (never sleep-and-hope).
+    =========================================================================
+*/
+
+#ifndef TESTUTIL_H_INCLUDED
+#define TESTUTIL_H_INCLUDED
+
+#include <check.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "zchain.h"
+
+//  Runs one suite, prints Check's summary line and returns the exit code.
+static inline int
+testutil_run (Suite *suite)
+{
+    SRunner *runner = srunner_create (suite);
+    srunner_run_all (runner, CK_NORMAL);
+    int failed = srunner_ntests_failed (runner);
+    srunner_free (runner);
+    return failed == 0? EXIT_SUCCESS: EXIT_FAILURE;
+}
+
+//  Makes a fresh temporary folder; caller frees the path.
+static inline char *
+testutil_tempdir (void)
+{
+    char template [] = "/tmp/zchain-test-XXXXXX";
+    char *path = mkdtemp (template);
+    ck_assert_ptr_nonnull (path);
+    return strdup (path);
+}
+
+//  Removes a folder tree made by testutil_tempdir.
+static inline void
+testutil_rmdir (const char *path)
+{
+    char command [512];
+    snprintf (command, sizeof command, "rm -rf '%s'", path);
+    int rc = system (command);
+    (void) rc;
+}
+
+#endif
