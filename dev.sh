@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+#   dev.sh - set-up, build, run and test zchain on a Debian/Ubuntu host
+#
+#   ./dev.sh network   install build dependencies, build, start the local
+#                      network of etc/zchain.conf (data under var/) and show
+#                      a transaction go from submission to every ledger
+#   ./dev.sh test      install build dependencies, build, and run the whole
+#                      test suite: make check in a plain build and in an
+#                      AddressSanitizer + UndefinedBehaviorSanitizer build,
+#                      and the unit tests under valgrind
+#   ./dev.sh deps      only install the build dependencies
+set -euo pipefail
+cd "$(dirname "$0")"
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+#   The Debian packages zchain builds and tests with
+packages=(build-essential autoconf automake libtool pkg-config
+          libzmq3-dev libczmq-dev libcjson-dev libssl-dev libsqlite3-dev check
+          sqlite3 valgrind)
+
+#   Installs whatever of the packages is missing (as root, or with sudo).
+deps () {
+    local missing=()
+    for package in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+            || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "dev.sh: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+#   Configures and builds in build-NAME with extra configure flags.
+build () {
+    local name=$1; shift
+    [ -x configure ] || ./bootstrap.sh
+    mkdir -p "build-$name"
+    ( cd "build-$name"
+      [ -f Makefile ] || "$top/configure" -q "$@"
+      make -s -j"$jobs" >/dev/null )
+}
+
+#   Runs make check in a build folder; prints each test program's summary.
+check () {
+    local name=$1 status=0
+    ( cd "build-$name" && make -s -j"$jobs" check >/dev/null 2>&1 ) || status=1
+    for log in "build-$name"/tests/*.log; do
+        printf '%-8s %-28s %s\n' "$name" "$(basename "$log" .log)" \
+            "$(grep -h 'Checks:' "$log" | tail -n 1)"
+        grep -h -E ':[EF]:' "$log" | head -n 20 || true
+    done
+    return $status
+}
+
+#   Prints the closing line from the Check summaries of every build.
+summary () {
+    local passed=0 failed=0 line checks failures errors
+    while read -r line; do
+        checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+        failures=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+        errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+        failed=$((failed + failures + errors))
+        passed=$((passed + checks - failures - errors))
+    done < <(grep -h 'Checks:' build-*/tests/*.log)
+    echo "tests: $passed passed, $failed failed"
+}
+
+#   Polls a command until it succeeds or the deadline (seconds) passes.
+wait_for () {
+    local deadline=$(( $(date +%s) + $1 )); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge "$deadline" ] && return 1
+        sleep 0.2
+    done
+}
+
+#   The main job: the sample network on loopback, and one transaction
+#   followed from submission to every node's ledger.
+network () {
+    local conf="$top/etc/zchain.conf" bin="$top/build-plain/src"
+    local ports; ports=$(awk '/^ {8}port *=/ {print $3}' "$conf")
+    mkdir -p var
+    "$bin/zchaind" -c "$conf" &
+    local daemon=$!
+    trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; exit 0' INT TERM
+    for port in $ports; do
+        wait_for 20 "$bin/zchain-cli" -a "127.0.0.1:$port" ping \
+            || { echo "dev.sh: node on port $port did not start"; kill $daemon; exit 1; }
+    done
+    local first; first=$(head -n 1 <<<"$ports")
+    echo "== submitting a transaction to 127.0.0.1:$first"
+    local tx; tx=$("$bin/zchain-cli" -a "127.0.0.1:$first" submit \
+        "{\"item\":\"apple\",\"qty\":2,\"at\":\"$(date -u +%FT%TZ)\"}" | awk '/^transaction/ {print $2}')
+    echo "   transaction $tx"
+    for port in $ports; do
+        wait_for 60 sh -c "sqlite3 'var/n$((port - first + 1))/node_$port.sqlite3' \
+            \"SELECT 1 FROM transactions WHERE id='$tx'\" | grep -q 1" \
+            || echo "   not yet on node $port"
+        echo "== node 127.0.0.1:$port"
+        "$bin/zchain-cli" -a "127.0.0.1:$port" status | sed 's/^/   /'
+    done
+    echo "== the network runs on; press Ctrl-C to stop it"
+    wait $daemon
+}
+
+case "${1:-}" in
+    deps)
+        deps ;;
+    test)
+        deps
+        build plain
+        build asan --enable-sanitizers
+        status=0
+        check plain || status=1
+        check asan || status=1
+        ( cd build-plain && make -s check-valgrind ) || status=1
+        summary
+        exit $status ;;
+    network)
+        deps
+        build plain
+        network ;;
+    *)
+        sed -n '2,13p' "$0" | sed 's/^#   \{0,1\}//'
+        exit 2 ;;
+esac
