@@ -26,7 +26,15 @@
         DONE conn                   request done, nothing to send
         CLOSE conn body             send body (if not empty), then close
         SEND address body           send body to peer "host:port" over a
-                                    connection of our own (opened on demand)
+                                    connection of our own (opened on demand,
+                                    kept open, redialled after a pause)
+        POST address body           open a new connection to address, send
+                                    body as one line, close (the seed's
+                                    one-shot notification)
+      to the listener, about connections of our own
+        DOWN address                what was sent to address may be lost:
+                                    the dial failed or the connection ended
+        POSTED address              a POST was sent whole and closed
     Every MSG gets exactly one REPLY, DONE or CLOSE, which is how the
     bridge counts requests in flight per connection.
     =========================================================================
@@ -53,6 +61,7 @@ typedef struct {
     int fd;                     //  non-blocking socket
     char *address;              //  peer address, "host:port"
     bool outgoing;              //  we opened it (to a peer)
+    bool post;                  //  one-shot POST connection
     bool connecting;            //  connect() still in progress
     zc_codec_t *codec;          //  input reassembly, capped
     zchunk_t *out;              //  bytes waiting to be sent
@@ -117,6 +126,13 @@ s_self_new (zsock_t *pipe, const char *name)
     return self;
 }
 
+//  Unsent bytes of a connection.
+static size_t
+s_conn_unsent (s_conn_t *conn)
+{
+    return zchunk_size (conn->out) - conn->out_offset;
+}
+
 //  Closes a connection and forgets it.
 static void
 s_conn_close (self_t *self, s_conn_t *conn)
@@ -125,6 +141,12 @@ s_conn_close (self_t *self, s_conn_t *conn)
     s_key (conn->id, key);
     if (conn->outgoing && zhashx_lookup (self->outgoing, conn->address) == conn)
         zhashx_delete (self->outgoing, conn->address);
+    //  Whoever sent on a connection of ours must learn it has ended
+    if (conn->post && conn->closing && s_conn_unsent (conn) == 0 && !conn->connecting)
+        zsock_send (self->link, "ss", "POSTED", conn->address);
+    else
+    if ((conn->outgoing || conn->post) && self->link)
+        zsock_send (self->link, "ss", "DOWN", conn->address);
     close (conn->fd);
     zc_codec_destroy (&conn->codec);
     zchunk_destroy (&conn->out);
@@ -138,6 +160,7 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
+        zsock_destroy (&self->link);    //  nobody is listening any more
         s_conn_t *conn;
         while ((conn = (s_conn_t *) zhashx_first (self->conns)))
             s_conn_close (self, conn);
@@ -172,13 +195,6 @@ s_conn_new (self_t *self, int fd, const char *address, bool outgoing)
     s_key (conn->id, key);
     zhashx_insert (self->conns, key, conn);
     return conn;
-}
-
-//  Unsent bytes of a connection.
-static size_t
-s_conn_unsent (s_conn_t *conn)
-{
-    return zchunk_size (conn->out) - conn->out_offset;
 }
 
 //  Sends what the kernel takes now; -1 if the connection failed.
@@ -364,10 +380,10 @@ s_split_address (const char *address, char *host, size_t host_size, char *port)
 
 //  Starts a connection to a peer; NULL if it failed at once or recently.
 static s_conn_t *
-s_dial (self_t *self, const char *address)
+s_dial (self_t *self, const char *address, bool post)
 {
     char *failed = (char *) zhashx_lookup (self->failed, address);
-    if (failed && zclock_mono () - atoll (failed) < S_RETRY_MSECS)
+    if (!post && failed && zclock_mono () - atoll (failed) < S_RETRY_MSECS)
         return NULL;
     char host [256], port [8];
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *info = NULL;
@@ -392,9 +408,12 @@ s_dial (self_t *self, const char *address)
         zc_debug ("%s: cannot dial %s", self->name, address);
         return NULL;
     }
-    s_conn_t *conn = s_conn_new (self, fd, address, true);
+    s_conn_t *conn = s_conn_new (self, fd, address, !post);
+    zc_codec_set_framing (conn->codec, ZC_FRAMING_LINE);
     conn->connecting = true;
-    zhashx_insert (self->outgoing, address, conn);
+    conn->post = post;
+    if (!post)
+        zhashx_insert (self->outgoing, address, conn);
     return conn;
 }
 
@@ -491,15 +510,22 @@ s_self_handle_link (self_t *self)
     char *command = zmsg_popstr (msg);
     zframe_t *target = zmsg_pop (msg);
     zframe_t *body = zmsg_pop (msg);
-    if (command && target && streq (command, "SEND")) {
+    if (command && target && (streq (command, "SEND") || streq (command, "POST"))) {
         char *address = zframe_strdup (target);
-        s_conn_t *conn = (s_conn_t *) zhashx_lookup (self->outgoing, address);
+        bool post = streq (command, "POST");
+        s_conn_t *conn = post? NULL: (s_conn_t *) zhashx_lookup (self->outgoing, address);
         if (!conn)
-            conn = s_dial (self, address);
-        if (conn && body && zframe_size (body) > 0) {
+            conn = s_dial (self, address, post);
+        if (!conn)
+            zsock_send (self->link, "ss", "DOWN", address);
+        else
+        if (body && zframe_size (body) > 0) {
             if (s_conn_queue (self, conn, (char *) zframe_data (body), zframe_size (body)) != 0
             ||  s_conn_flush (conn) != 0)
                 s_conn_close (self, conn);
+            else
+            if (post)
+                conn->closing = true;   //  close once sent
         }
         free (address);
     }

@@ -48,6 +48,20 @@ typedef struct {
     char node_id [40];          //  set by the node role at start
 } zc_node_config_t;
 
+//  The gateway or the server instance of a deployment.
+typedef struct {
+    char *name;                 //  "gateway" or "server"
+    char *host;                 //  address to listen on
+    int port;                   //  port to listen on
+    char *data;                 //  data folder: gateway key, market.sqlite3
+    char **nodes;               //  gateway: every node's "host:port"
+    size_t node_count;          //  how many
+    char *server;               //  gateway: the server's "host:port", or NULL
+    bool verify_txs;            //  tx_policy = verify
+    size_t max_message;         //  largest message accepted, bytes
+    size_t max_queue;           //  gateway: confirmations held for the server
+} zc_service_config_t;
+
 typedef struct _zc_config_t zc_config_t;
 
 //  Loads and checks a config file.  NULL on any problem, with *error_p a
@@ -61,6 +75,25 @@ const char *zc_config_name (zc_config_t *self, size_t index);
 
 //  The node config of an instance, or NULL if it is not a node (borrowed).
 zc_node_config_t *zc_config_node (zc_config_t *self, const char *name);
+
+//  The gateway or server config of an instance, or NULL (borrowed).
+zc_service_config_t *zc_config_service (zc_config_t *self, const char *name);
+
+//  =========================================================================
+//  zc_market - the reference marketplace's record of confirmations
+//  =========================================================================
+
+typedef struct _zc_market_t zc_market_t;
+
+//  Opens or creates market.sqlite3; NULL with *error_p (caller frees).
+zc_market_t *zc_market_open (const char *path, char **error_p);
+void zc_market_destroy (zc_market_t **self_p);
+
+//  Records a block_confirmation or block_rollback notice.  0 or -1.
+int zc_market_record (zc_market_t *self, const cJSON *notice);
+
+//  New {"type":"confirmation", ...} answer for a transaction id.
+cJSON *zc_market_lookup (zc_market_t *self, const char *tx_id);
 
 //  =========================================================================
 //  Actors.  Each is `void fn (zsock_t *pipe, void *args)` for zactor_new;
@@ -89,6 +122,13 @@ void zc_writer_actor (zsock_t *pipe, void *args);
 //  notifier: tells others of committed blocks.  args: zc_node_config_t *.
 void zc_notifier_actor (zsock_t *pipe, void *args);
 
+//  gateway: client requests, broadcast, confirmations.
+//  args: zc_service_config_t *.
+void zc_gateway_actor (zsock_t *pipe, void *args);
+
+//  server: the reference marketplace sink.  args: zc_service_config_t *.
+void zc_server_actor (zsock_t *pipe, void *args);
+
 //  =========================================================================
 //  zc_node - the node role: starts a node's actors from its config
 //  =========================================================================
@@ -99,6 +139,16 @@ typedef struct _zc_node_t zc_node_t;
 //  port in use, unreadable ledger).  Borrows config until destroyed.
 zc_node_t *zc_node_new (zc_node_config_t *config);
 void zc_node_destroy (zc_node_t **self_p);
+
+//  =========================================================================
+//  zc_service - the gateway and server roles: a bridge and their actor
+//  =========================================================================
+
+typedef struct _zc_service_t zc_service_t;
+
+//  Starts the gateway or server instance; NULL with a logged reason.
+zc_service_t *zc_service_new (zc_service_config_t *config);
+void zc_service_destroy (zc_service_t **self_p);
 
 //  Logging that honours zchaind -v.
 extern bool zc_verbose;

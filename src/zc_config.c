@@ -20,6 +20,15 @@
                 data = var/n1
                 peers = "127.0.0.1:13247"   # optional: replaces the
                                             # default, every other node
+        gateway
+            host = 127.0.0.1        # RPC_LISTEN_HOST
+            port = 13300            # RPC_LISTEN_PORT
+            data = var/gateway      # the gateway's signing key
+            max_queue = 100000      # confirmations held while the server is down
+        server
+            host = 127.0.0.1        # SERVER_NOTIFY_HOST
+            port = 13400            # SERVER_NOTIFY_PORT
+            data = var/server       # market.sqlite3
     =========================================================================
 */
 
@@ -33,7 +42,27 @@ struct _zc_config_t {
     size_t node_count;          //  how many
     char **names;               //  every instance name, file order
     size_t name_count;          //  how many
+    zc_service_config_t *gateway;   //  the gateway, or NULL
+    zc_service_config_t *server;    //  the server, or NULL
 };
+
+//  Frees one service config.
+static void
+s_service_destroy (zc_service_config_t **service_p)
+{
+    if (*service_p) {
+        zc_service_config_t *service = *service_p;
+        free (service->name);
+        free (service->host);
+        free (service->data);
+        for (size_t i = 0; i < service->node_count; i++)
+            free (service->nodes [i]);
+        free (service->nodes);
+        free (service->server);
+        free (service);
+        *service_p = NULL;
+    }
+}
 
 //  Frees one node config.
 static void
@@ -64,6 +93,8 @@ zc_config_destroy (zc_config_t **self_p)
         for (size_t i = 0; i < self->name_count; i++)
             free (self->names [i]);
         free (self->names);
+        s_service_destroy (&self->gateway);
+        s_service_destroy (&self->server);
         free (self->path);
         free (self);
         *self_p = NULL;
@@ -247,6 +278,43 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
     return error;
 }
 
+//  Reads the gateway or server section, if the file has it.
+static char *
+s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
+                const zc_node_config_t *net, zc_service_config_t **service_p)
+{
+    zconfig_t *section = zconfig_locate (root, name);
+    if (!section)
+        return NULL;
+    static const char *known [] = { "host", "port", "data", "max_queue", NULL };
+    char *error = s_check_keys (self, section, name, known);
+    zc_service_config_t *service = (zc_service_config_t *) zmalloc (sizeof (zc_service_config_t));
+    service->name = strdup (name);
+    service->host = strdup (zconfig_get (section, "host", ""));
+    service->data = strdup (zconfig_get (section, "data", ""));
+    service->verify_txs = net->verify_txs;
+    service->max_message = net->max_message;
+    service->max_queue = 100000;
+    long long value = 0;
+    if (!error && !*service->host)
+        error = zsys_sprintf ("%s: %s/host: missing", self->path, name);
+    if (!error && !zconfig_locate (section, "port"))
+        error = zsys_sprintf ("%s: %s/port: missing", self->path, name);
+    if (!error && !(error = s_get_int (self, section, name, "port", 1, 65535, &value)))
+        service->port = (int) value;
+    if (!error && !*service->data)
+        error = zsys_sprintf ("%s: %s/data: missing (its data folder)", self->path, name);
+    value = (long long) service->max_queue;
+    if (!error && !(error = s_get_int (self, section, name, "max_queue", 1, 100000000, &value)))
+        service->max_queue = (size_t) value;
+    if (!error)
+        error = s_add_name (self, name);
+    if (error)
+        s_service_destroy (&service);
+    *service_p = service;
+    return error;
+}
+
 //  Loads and checks the whole file.
 zc_config_t *
 zc_config_load (const char *path, char **error_p)
@@ -279,6 +347,24 @@ zc_config_load (const char *path, char **error_p)
         error = s_read_node (self, node, &net);
     if (!error && self->node_count == 0)
         error = zsys_sprintf ("%s: node: no node instance is described", path);
+    if (!error)
+        error = s_read_service (self, root, "gateway", &net, &self->gateway);
+    if (!error)
+        error = s_read_service (self, root, "server", &net, &self->server);
+
+    //  The gateway speaks to every node and to the server; every node
+    //  sends its confirmations to the gateway
+    if (!error && self->gateway) {
+        zc_service_config_t *gateway = self->gateway;
+        gateway->nodes = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
+        for (size_t i = 0; i < self->node_count; i++)
+            gateway->nodes [gateway->node_count++] = zsys_sprintf ("%s:%d",
+                self->nodes [i]->host, self->nodes [i]->port);
+        if (self->server)
+            gateway->server = zsys_sprintf ("%s:%d", self->server->host, self->server->port);
+        for (size_t i = 0; i < self->node_count; i++)
+            self->nodes [i]->gateway = zsys_sprintf ("%s:%d", gateway->host, gateway->port);
+    }
 
     //  Two instances on one address cannot both listen
     for (size_t i = 0; i < self->node_count && !error; i++)
@@ -321,6 +407,16 @@ const char *
 zc_config_name (zc_config_t *self, size_t index)
 {
     return index < self->name_count? self->names [index]: NULL;
+}
+
+zc_service_config_t *
+zc_config_service (zc_config_t *self, const char *name)
+{
+    if (self->gateway && streq (self->gateway->name, name))
+        return self->gateway;
+    if (self->server && streq (self->server->name, name))
+        return self->server;
+    return NULL;
 }
 
 zc_node_config_t *

@@ -300,8 +300,13 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
             s_error (self, conn, address, error);
         else
         if (self->config->verify_txs && !zc_tx_verify (tx)) {
+            zsys_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
+            cJSON *reply = cJSON_CreateObject ();
+            cJSON_AddStringToObject (reply, "type", "error");
+            cJSON_AddStringToObject (reply, "error", "bad transaction signature");
+            cJSON_AddStringToObject (reply, "tx_id", zc_tx_id (tx));
             zc_tx_destroy (&tx);
-            s_error (self, conn, address, "bad transaction signature");
+            s_reply (self, conn, reply);
         }
         else
             zsock_send (self->validator, "s4p", "TX", conn, tx);
@@ -368,20 +373,25 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     cJSON_Delete (message);
 }
 
-//  A message from the bridge.
+//  A message from the bridge: a whole message from a connection (MSG),
+//  or news of a connection of ours (DOWN, POSTED) that needs nothing here.
 static void
 s_self_handle_bridge (self_t *self)
 {
-    char *command = NULL, *address = NULL;
-    uint32_t conn = 0;
-    byte *data = NULL;
-    size_t size = 0;
-    if (zsock_recv (self->bridge, "s4sb", &command, &conn, &address, &data, &size) == 0
-    &&  command && streq (command, "MSG"))
-        s_handle_message (self, conn, address, (const char *) data, size);
+    zmsg_t *msg = zmsg_recv (self->bridge);
+    char *command = msg? zmsg_popstr (msg): NULL;
+    if (command && streq (command, "MSG") && zmsg_size (msg) == 3) {
+        char *conn = zmsg_popstr (msg);
+        char *address = zmsg_popstr (msg);
+        zframe_t *body = zmsg_pop (msg);
+        s_handle_message (self, (uint32_t) strtoul (conn, NULL, 10), address,
+                          (const char *) zframe_data (body), zframe_size (body));
+        zstr_free (&conn);
+        zstr_free (&address);
+        zframe_destroy (&body);
+    }
     zstr_free (&command);
-    zstr_free (&address);
-    free (data);
+    zmsg_destroy (&msg);
 }
 
 //  A message from the validator: answers and sends to peers.

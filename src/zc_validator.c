@@ -246,17 +246,24 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
 static void
 s_handle_tx (self_t *self, uint32_t conn, zc_tx_t *tx)
 {
+    char tx_id [ZC_HASH_HEX + 1];
+    snprintf (tx_id, sizeof tx_id, "%s", zc_tx_id (tx));
     int rc = 1;                         //  known: acknowledged, not added
-    if (!zc_chain_has_tx (self->chain, zc_tx_id (tx)))
+    if (!zc_chain_has_tx (self->chain, tx_id))
         rc = zc_mempool_add (self->mempool, &tx);
-    zc_tx_destroy (&tx);
+    cJSON *reply = cJSON_CreateObject ();
     if (rc < 0) {
-        s_reply_error (self, conn, "mempool is full");
+        cJSON_AddStringToObject (reply, "type", "error");
+        cJSON_AddStringToObject (reply, "error", "mempool is full");
+        cJSON_AddStringToObject (reply, "tx_id", tx_id);
+        zc_tx_destroy (&tx);
+        s_send_json (self, "REPLY", conn, NULL, reply);
         return;
     }
-    cJSON *reply = cJSON_CreateObject ();
+    zc_tx_destroy (&tx);                //  if the mempool did not take it
     cJSON_AddStringToObject (reply, "type", "MINING_STARTED");
     cJSON_AddStringToObject (reply, "miner", self->config->node_id);
+    cJSON_AddStringToObject (reply, "tx_id", tx_id);
     cJSON_AddStringToObject (reply, "message", rc == 0? "Mining started":
                              "Transaction already known");
     s_send_json (self, "REPLY", conn, NULL, reply);

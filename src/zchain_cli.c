@@ -32,6 +32,13 @@ s_usage (FILE *stream)
         "  block N                  the block at index N\n"
         "  submit [--key FILE] DATA sign DATA (JSON) and send it as NEW_TRANSACTION\n"
         "  keygen [--out FILE]      make an Ed25519 key (default: zchain.key)\n"
+        "gateway commands (default -a 127.0.0.1:13300):\n"
+        "  health                   is the gateway (or server) up?\n"
+        "  tx [--key FILE] DATA     sign DATA and submit_transaction through the gateway\n"
+        "  purchase --buyer B --seller S --asset-id A --asset-name N --price P\n"
+        "           [--tx-id T] [--timestamp ISO8601]   submit_purchase\n"
+        "server commands (default -a 127.0.0.1:13400):\n"
+        "  confirmed TXID           is the ledger transaction TXID confirmed, by how many nodes?\n"
         "options:\n"
         "  -a HOST:PORT             node address (default 127.0.0.1:13246)\n"
         "  --json                   print the reply as JSON\n"
@@ -163,15 +170,41 @@ s_print_block (cJSON *reply)
 }
 
 static void
+s_print_health (cJSON *reply)
+{
+    printf ("%s is %s\n", s_string (reply, "service"), s_string (reply, "status"));
+}
+
+static void
+s_print_broadcast (cJSON *reply)
+{
+    printf ("%s: reached %.0f of %.0f nodes\n", s_string (reply, "status"),
+            s_number (reply, "nodes_reached"), s_number (reply, "total_nodes"));
+    const cJSON *tx = cJSON_GetObjectItemCaseSensitive (reply, "transaction");
+    printf ("transaction %s\n", tx? s_string (tx, "id"): s_string (reply, "tx_id"));
+}
+
+static void
+s_print_confirmation (cJSON *reply)
+{
+    if (cJSON_IsTrue (cJSON_GetObjectItemCaseSensitive (reply, "confirmed")))
+        printf ("confirmed by %.0f node(s) in block %.0f (%s)\n", s_number (reply, "nodes"),
+                s_number (reply, "block_index"), s_string (reply, "block_hash"));
+    else
+        printf ("not confirmed\n");
+}
+
+static void
 s_print_ack (cJSON *reply)
 {
     printf ("%s by %s: %s\n", s_string (reply, "type"), s_string (reply, "miner"),
             s_string (reply, "message"));
 }
 
-//  submit: signs DATA with a key and sends it as NEW_TRANSACTION.
+//  submit (to a node) and tx (through the gateway): signs DATA with a key
+//  and sends it as NEW_TRANSACTION or submit_transaction.
 static int
-s_submit (s_options_t *options, int argc, char *argv [])
+s_submit (s_options_t *options, int argc, char *argv [], bool gateway)
 {
     const char *key_path = NULL, *data_text = NULL;
     for (int arg = 0; arg < argc; arg++) {
@@ -208,11 +241,59 @@ s_submit (s_options_t *options, int argc, char *argv [])
         return 1;
     }
     cJSON *request = zc_tx_to_json (tx);
-    cJSON_AddStringToObject (request, "type", "NEW_TRANSACTION");
-    if (!options->json)
+    if (gateway) {
+        cJSON *body = request;
+        request = cJSON_CreateObject ();
+        cJSON_AddStringToObject (request, "action", "submit_transaction");
+        cJSON_AddItemToObject (request, "body", body);
+    }
+    else
+        cJSON_AddStringToObject (request, "type", "NEW_TRANSACTION");
+    if (!options->json && !gateway)
         printf ("transaction %s\n", zc_tx_id (tx));
     zc_tx_destroy (&tx);
-    return s_print (options, s_request (options, request), s_print_ack);
+    return s_print (options, s_request (options, request),
+                    gateway? s_print_broadcast: s_print_ack);
+}
+
+//  purchase: a submit_purchase built from flags; the gateway signs it.
+static int
+s_purchase (s_options_t *options, int argc, char *argv [])
+{
+    static const char *flags [][2] = {
+        { "--tx-id", "tx_id" }, { "--buyer", "buyer" }, { "--seller", "seller" },
+        { "--asset-id", "asset_id" }, { "--asset-name", "asset_name" },
+        { "--timestamp", "timestamp" }, { "--price", "price" } };
+    const char *values [7] = { NULL };
+    for (int arg = 0; arg < argc; arg++) {
+        size_t flag = 0;
+        while (flag < 7 && strcmp (argv [arg], flags [flag][0]) != 0)
+            flag++;
+        if (flag == 7 || arg + 1 >= argc) {
+            fprintf (stderr, "zchain-cli: purchase: unknown flag or missing value: %s\n", argv [arg]);
+            return 2;
+        }
+        values [flag] = argv [++arg];
+    }
+    char tx_id [40], now [ZC_TIMESTAMP_LEN + 1];
+    zc_uuid_new (tx_id);
+    zc_timestamp_now (now);
+    cJSON *body = cJSON_CreateObject ();
+    for (size_t flag = 0; flag < 6; flag++)
+        cJSON_AddStringToObject (body, flags [flag][1], values [flag]? values [flag]:
+                                 flag == 0? tx_id: flag == 5? now: "");
+    char *end = NULL;
+    double price = values [6]? strtod (values [6], &end): 0;
+    if (!values [6] || *end) {
+        fprintf (stderr, "zchain-cli: purchase needs --price NUMBER\n");
+        cJSON_Delete (body);
+        return 2;
+    }
+    cJSON_AddNumberToObject (body, "price", price);
+    cJSON *request = cJSON_CreateObject ();
+    cJSON_AddStringToObject (request, "action", "submit_purchase");
+    cJSON_AddItemToObject (request, "body", body);
+    return s_print (options, s_request (options, request), s_print_broadcast);
 }
 
 //  keygen: a new key saved to a file, its public key printed.
@@ -248,7 +329,7 @@ s_keygen (s_options_t *options, int argc, char *argv [])
 int
 main (int argc, char *argv [])
 {
-    s_options_t options = { "127.0.0.1:13246", false, ZC_FRAMING_LINE };
+    s_options_t options = { NULL, false, ZC_FRAMING_LINE };
     int arg = 1;
     for (; arg < argc && argv [arg][0] == '-'; arg++) {
         if (streq (argv [arg], "-a") && arg + 1 < argc)
@@ -277,6 +358,11 @@ main (int argc, char *argv [])
     zsys_handler_set (NULL);
     const char *command = argv [arg++];
     int rest = argc - arg;
+    //  Each command has the default address of the instance it talks to
+    if (!options.address)
+        options.address = streq (command, "health") || streq (command, "tx")
+                       || streq (command, "purchase")? "127.0.0.1:13300":
+                          streq (command, "confirmed")? "127.0.0.1:13400": "127.0.0.1:13246";
     if (streq (command, "ping") && rest == 0)
         return s_print (&options, s_request (&options, s_message ("ping")), s_print_pong);
     if (streq (command, "peers") && rest == 0)
@@ -296,7 +382,21 @@ main (int argc, char *argv [])
         return s_print (&options, s_request (&options, request), s_print_block);
     }
     if (streq (command, "submit"))
-        return s_submit (&options, rest, argv + arg);
+        return s_submit (&options, rest, argv + arg, false);
+    if (streq (command, "tx"))
+        return s_submit (&options, rest, argv + arg, true);
+    if (streq (command, "purchase"))
+        return s_purchase (&options, rest, argv + arg);
+    if (streq (command, "health") && rest == 0) {
+        cJSON *request = cJSON_CreateObject ();
+        cJSON_AddStringToObject (request, "action", "health");
+        return s_print (&options, s_request (&options, request), s_print_health);
+    }
+    if (streq (command, "confirmed") && rest == 1) {
+        cJSON *request = s_message ("get_confirmation");
+        cJSON_AddStringToObject (request, "tx_id", argv [arg]);
+        return s_print (&options, s_request (&options, request), s_print_confirmation);
+    }
     if (streq (command, "keygen"))
         return s_keygen (&options, rest, argv + arg);
     fprintf (stderr, "zchain-cli: unknown command or wrong arguments: %s\n", command);

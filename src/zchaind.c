@@ -3,8 +3,8 @@
 
         zchaind -c FILE [-v] [INSTANCE...]
 
-    Starts every instance named (all of the file's when none is) in this
-    one process and runs until SIGINT or SIGTERM, then stops them cleanly.
+    Starts every instance named (all of the file's when none is: nodes,
+    gateway, server) in this one process and runs until SIGINT or SIGTERM, then stops them cleanly.
     =========================================================================
 */
 
@@ -84,8 +84,8 @@ main (int argc, char *argv [])
         return 2;
     }
     for (size_t i = 0; i < name_count; i++)
-        if (!zc_config_node (config, names [i])) {
-            fprintf (stderr, "zchaind: %s: no node instance named '%s'\n", path, names [i]);
+        if (!zc_config_node (config, names [i]) && !zc_config_service (config, names [i])) {
+            fprintf (stderr, "zchaind: %s: no instance named '%s'\n", path, names [i]);
             zc_config_destroy (&config);
             free (names);
             return 2;
@@ -107,18 +107,26 @@ main (int argc, char *argv [])
 
     size_t count = name_count? name_count: zc_config_size (config);
     zc_node_t **nodes = (zc_node_t **) zmalloc ((count + 1) * sizeof (zc_node_t *));
+    zc_service_t **services = (zc_service_t **) zmalloc ((count + 1) * sizeof (zc_service_t *));
     int rc = 0;
-    size_t started = 0;
+    size_t started = 0, services_started = 0;
     for (size_t i = 0; i < count && rc == 0; i++) {
         const char *name = name_count? names [i]: zc_config_name (config, i);
         zc_node_config_t *node_config = zc_config_node (config, name);
-        if (!node_config)
-            continue;                   //  not a node: other roles come later
-        nodes [started] = zc_node_new (node_config);
-        if (nodes [started])
-            started++;
-        else
-            rc = 1;
+        if (node_config) {
+            nodes [started] = zc_node_new (node_config);
+            if (nodes [started])
+                started++;
+            else
+                rc = 1;
+        }
+        else {
+            services [services_started] = zc_service_new (zc_config_service (config, name));
+            if (services [services_started])
+                services_started++;
+            else
+                rc = 1;
+        }
     }
     if (rc == 0) {
         int signal_number = 0;
@@ -127,7 +135,10 @@ main (int argc, char *argv [])
     }
     for (size_t i = started; i-- > 0; )
         zc_node_destroy (&nodes [i]);
+    for (size_t i = services_started; i-- > 0; )
+        zc_service_destroy (&services [i]);
     free (nodes);
+    free (services);
     free (names);
     zc_config_destroy (&config);
     zsys_shutdown ();
