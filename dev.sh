@@ -3,7 +3,8 @@
 #
 #   ./dev.sh network   install build dependencies, build, start the local
 #                      network of etc/zchain.conf (data under var/) and show
-#                      a transaction go from submission to every ledger
+#                      a purchase go from the gateway to every node's
+#                      confirmation at the marketplace server
 #   ./dev.sh test      install build dependencies, build, and run the whole
 #                      test suite: make check in a plain build and in an
 #                      AddressSanitizer + UndefinedBehaviorSanitizer build,
@@ -78,32 +79,37 @@ wait_for () {
     done
 }
 
-#   The main job: the sample network on loopback, and one transaction
-#   followed from submission to every node's ledger.
+#   The main job: the sample network on loopback (five nodes, the gateway
+#   and the marketplace server), and one purchase followed from its
+#   submission to its confirmation by every node.
 network () {
     local conf="$top/etc/zchain.conf" bin="$top/build-plain/src"
-    local ports; ports=$(awk '/^ {8}port *=/ {print $3}' "$conf")
+    local gateway=127.0.0.1:13300 server=127.0.0.1:13400
     mkdir -p var
     "$bin/zchaind" -c "$conf" &
     local daemon=$!
     trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; exit 0' INT TERM
-    for port in $ports; do
-        wait_for 20 "$bin/zchain-cli" -a "127.0.0.1:$port" ping \
-            || { echo "dev.sh: node on port $port did not start"; kill $daemon; exit 1; }
-    done
-    local first; first=$(head -n 1 <<<"$ports")
-    echo "== submitting a transaction to 127.0.0.1:$first"
-    local tx; tx=$("$bin/zchain-cli" -a "127.0.0.1:$first" submit \
-        "{\"item\":\"apple\",\"qty\":2,\"at\":\"$(date -u +%FT%TZ)\"}" | awk '/^transaction/ {print $2}')
-    echo "   transaction $tx"
-    for port in $ports; do
-        wait_for 60 sh -c "sqlite3 'var/n$((port - first + 1))/node_$port.sqlite3' \
-            \"SELECT 1 FROM transactions WHERE id='$tx'\" | grep -q 1" \
-            || echo "   not yet on node $port"
-        echo "== node 127.0.0.1:$port"
-        "$bin/zchain-cli" -a "127.0.0.1:$port" status | sed 's/^/   /'
-    done
-    echo "== the network runs on; press Ctrl-C to stop it"
+    wait_for 20 "$bin/zchain-cli" -a $gateway health \
+        && wait_for 20 "$bin/zchain-cli" -a $server health \
+        || { echo "dev.sh: the network did not start"; kill $daemon; exit 1; }
+    echo "== submitting a purchase to the gateway at $gateway"
+    local reply tx
+    reply=$("$bin/zchain-cli" -a $gateway purchase --buyer alice --seller bob \
+        --asset-id lamp-1 --asset-name "Desk lamp" --price 12.34)
+    echo "$reply" | sed 's/^/   /'
+    tx=$(awk '/^transaction/ {print $2}' <<<"$reply")
+    echo "== waiting for every node to confirm $tx"
+    local nodes; nodes=$(awk '/^node/ {n=1; next} /^[a-z]/ {n=0} n && /^    [a-z]/ {c++} END {print c}' "$conf")
+    confirmed_by_all () {
+        "$bin/zchain-cli" -a $server --json confirmed "$tx" | grep -q "\"nodes\":$nodes"
+    }
+    if wait_for 120 confirmed_by_all; then
+        "$bin/zchain-cli" -a $server confirmed "$tx" | sed 's/^/   /'
+    else
+        echo "   not confirmed by all $nodes nodes yet:"
+        "$bin/zchain-cli" -a $server confirmed "$tx" | sed 's/^/   /'
+    fi
+    echo "== the network runs on (logs above, data in var/); press Ctrl-C to stop it"
     wait $daemon
 }
 
