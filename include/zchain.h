@@ -299,7 +299,8 @@ zc_block_t *zc_ledger_block (zc_ledger_t *self, int64_t index);
 //  Replaces every block above fork_height with blocks[0..count), which
 //  must continue the chain at fork_height + 1, in one SQL transaction.
 //  end_timestamp of each new transaction row is now; start_timestamp is
-//  the transaction's received time.  All or nothing.
+//  the transaction's received time.  Transactions of removed blocks go to
+//  the mempool table, those of added blocks leave it.  All or nothing.
 int zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
                        zc_block_t **blocks, size_t count);
 
@@ -308,6 +309,14 @@ bool zc_ledger_has_tx (zc_ledger_t *self, const char *tx_id);
 
 //  Number of transaction rows.
 int64_t zc_ledger_tx_count (zc_ledger_t *self);
+
+//  The durable mempool: transactions acknowledged but not yet confirmed.
+//  zc_ledger_replace moves transactions between it and the chain.
+int zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t *tx);
+int zc_ledger_pool_remove (zc_ledger_t *self, const char *tx_id);
+//  Waiting transactions, oldest first (a list that owns them).
+zlistx_t *zc_ledger_pool_load (zc_ledger_t *self);
+int64_t zc_ledger_pool_count (zc_ledger_t *self);
 
 //  =========================================================================
 //  zc_mempool - transactions waiting for a block, in arrival order

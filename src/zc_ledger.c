@@ -25,6 +25,8 @@ struct _zc_ledger_t {
     sqlite3_stmt *select_block; //  prepared SELECT of one block by index
     sqlite3_stmt *select_txs;   //  prepared SELECT of one block's txs
     sqlite3_stmt *has_tx;       //  prepared lookup of a tx id
+    sqlite3_stmt *pool_insert;  //  prepared INSERT into mempool
+    sqlite3_stmt *pool_delete;  //  prepared DELETE from mempool
 };
 
 static const char *s_schema =
@@ -47,7 +49,14 @@ static const char *s_schema =
     "  end_timestamp TEXT NOT NULL,"
     "  position INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS transactions_block"
-    "  ON transactions (block_hash, position);";
+    "  ON transactions (block_hash, position);"
+    "CREATE TABLE IF NOT EXISTS mempool ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  sender TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  signature TEXT NOT NULL,"
+    "  received TEXT NOT NULL);";
 
 //  Runs SQL that returns no rows; on failure records the message.
 static int
@@ -108,6 +117,11 @@ s_insert_block (zc_ledger_t *self, zc_block_t *block, const char *now)
                         zc_tx_id (tx), sqlite3_errmsg (self->db));
             return -1;
         }
+        //  Confirmed: no longer waiting
+        sqlite3_reset (self->pool_delete);
+        sqlite3_bind_text (self->pool_delete, 1, zc_tx_id (tx), -1, SQLITE_STATIC);
+        if (sqlite3_step (self->pool_delete) != SQLITE_DONE)
+            return -1;
     }
     return 0;
 }
@@ -139,7 +153,10 @@ zc_ledger_open (const char *path, char **error_p)
                    " FROM transactions WHERE block_hash = ? ORDER BY position",
                    &self->select_txs) != 0
     ||  s_prepare (self, "SELECT 1 FROM transactions WHERE id = ?",
-                   &self->has_tx) != 0) {
+                   &self->has_tx) != 0
+    ||  s_prepare (self, "INSERT OR IGNORE INTO mempool (id, sender, data, signature,"
+                   " received) VALUES (?,?,?,?,?)", &self->pool_insert) != 0
+    ||  s_prepare (self, "DELETE FROM mempool WHERE id = ?", &self->pool_delete) != 0) {
         if (error_p)
             *error_p = zsys_sprintf ("%s: %s", path,
                                      self->db? sqlite3_errmsg (self->db): "cannot open");
@@ -180,6 +197,8 @@ zc_ledger_destroy (zc_ledger_t **self_p)
         sqlite3_finalize (self->select_block);
         sqlite3_finalize (self->select_txs);
         sqlite3_finalize (self->has_tx);
+        sqlite3_finalize (self->pool_insert);
+        sqlite3_finalize (self->pool_delete);
         sqlite3_close (self->db);
         free (self);
         *self_p = NULL;
@@ -270,11 +289,17 @@ zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
     if (s_exec (self, "BEGIN IMMEDIATE") != 0)
         return -1;
     int rc = 0;
+    //  Transactions of the blocks taken off wait again (those the new
+    //  blocks hold leave the mempool table as each is inserted)
     char *sql = zsys_sprintf (
+        "INSERT OR IGNORE INTO mempool (id, sender, data, signature, received)"
+        " SELECT t.id, t.sender, t.data, t.signature, t.start_timestamp"
+        " FROM transactions t JOIN blocks b ON t.block_hash = b.current_hash"
+        " WHERE b.\"index\" > %" PRId64 " ORDER BY b.\"index\", t.position;"
         "DELETE FROM transactions WHERE block_hash IN"
         " (SELECT current_hash FROM blocks WHERE \"index\" > %" PRId64 ");"
         "DELETE FROM blocks WHERE \"index\" > %" PRId64 ";",
-        fork_height, fork_height);
+        fork_height, fork_height, fork_height);
     rc = s_exec (self, sql);
     free (sql);
 
@@ -321,6 +346,85 @@ zc_ledger_tx_count (zc_ledger_t *self)
     sqlite3_stmt *stmt;
     int64_t count = -1;
     if (sqlite3_prepare_v2 (self->db, "SELECT COUNT(*) FROM transactions",
+                            -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_step (stmt) == SQLITE_ROW)
+            count = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    return count;
+}
+
+//  Keeps an acknowledged transaction in the file, so that it survives a
+//  crash until a block confirms it.
+int
+zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t *tx)
+{
+    sqlite3_stmt *stmt = self->pool_insert;
+    sqlite3_reset (stmt);
+    sqlite3_bind_text (stmt, 1, zc_tx_id (tx), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 2, zc_tx_sender (tx), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, zc_tx_data (tx), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, zc_tx_signature (tx), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, zc_tx_received (tx), -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+    if (rc)
+        zsys_error ("ledger: cannot keep transaction %s: %s", zc_tx_id (tx),
+                    sqlite3_errmsg (self->db));
+    sqlite3_reset (stmt);
+    return rc;
+}
+
+//  Drops a transaction from the file's mempool (evicted, or refused).
+int
+zc_ledger_pool_remove (zc_ledger_t *self, const char *tx_id)
+{
+    sqlite3_stmt *stmt = self->pool_delete;
+    sqlite3_reset (stmt);
+    sqlite3_bind_text (stmt, 1, tx_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+    sqlite3_reset (stmt);
+    return rc;
+}
+
+//  The transactions waiting in the file, oldest first, for a restarted
+//  node's mempool.  A row that no longer parses is skipped and logged.
+zlistx_t *
+zc_ledger_pool_load (zc_ledger_t *self)
+{
+    zlistx_t *txs = zlistx_new ();
+    zlistx_set_destructor (txs, (czmq_destructor *) zc_tx_destroy);
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db, "SELECT sender, data, signature, received"
+                            " FROM mempool ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+        return txs;
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+        cJSON *json = cJSON_CreateObject ();
+        cJSON_AddStringToObject (json, "sender", s_text (stmt, 0));
+        const char *data = s_text (stmt, 1);
+        cJSON *data_json = zc_json_parse (data, strlen (data));
+        cJSON_AddItemToObject (json, "data", data_json? data_json: cJSON_CreateNull ());
+        cJSON_AddStringToObject (json, "signature", s_text (stmt, 2));
+        const char *error = NULL;
+        zc_tx_t *tx = zc_tx_from_json (json, &error);
+        if (tx) {
+            zc_tx_set_received (tx, s_text (stmt, 3));
+            zlistx_add_end (txs, tx);
+        }
+        else
+            zsys_warning ("ledger: waiting transaction cannot be read back: %s", error);
+        cJSON_Delete (json);
+    }
+    sqlite3_finalize (stmt);
+    return txs;
+}
+
+//  How many transactions wait in the file.
+int64_t
+zc_ledger_pool_count (zc_ledger_t *self)
+{
+    sqlite3_stmt *stmt;
+    int64_t count = -1;
+    if (sqlite3_prepare_v2 (self->db, "SELECT COUNT(*) FROM mempool",
                             -1, &stmt, NULL) == SQLITE_OK) {
         if (sqlite3_step (stmt) == SQLITE_ROW)
             count = sqlite3_column_int64 (stmt, 0);

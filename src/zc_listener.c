@@ -20,6 +20,7 @@
         BLOCK conn address block    zc_block_t * (ownership passes); answer
                                     due unless conn is 0 (part of a batch)
         SYNCED address count last   a "blocks" batch from address was passed
+        PEER_STATUS address height tip  a peer's status reply
         STATUS conn peers           get_status; answer due
         GET_BLOCKS conn from limit  get_blocks; answer due
       from the validator
@@ -32,7 +33,8 @@
 #include "zc_classes.h"
 
 #define S_MAX_PEERS     256         //  peers remembered, at most
-#define S_PING_MSECS    2000        //  how often unknown peers are pinged
+#define S_PING_MSECS    2000        //  how often peers are asked their status
+#define S_DISCOVER_EVERY 5          //  ...and every this many times, their peers
 
 //  A peer: another node we may send to
 typedef struct {
@@ -50,7 +52,8 @@ typedef struct {
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
-    int64_t next_ping;          //  when to ping unknown peers again
+    int64_t next_ping;          //  when to ask peers their status again
+    uint64_t rounds;            //  status rounds so far
     bool terminated;            //  $TERM received
 } self_t;
 
@@ -290,8 +293,15 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         s_reply (self, conn, reply);
     }
     else
-    if (streq (type, "node_discovery"))
+    if (streq (type, "node_discovery")) {
+        //  A node that says where it listens becomes a peer of ours: this
+        //  is how a node started with one peer joins the whole network
+        const cJSON *host = cJSON_GetObjectItemCaseSensitive (message, "host");
+        const cJSON *port = cJSON_GetObjectItemCaseSensitive (message, "port");
+        if (cJSON_IsString (host) && cJSON_IsNumber (port))
+            s_peer_add (self, host->valuestring, (int) port->valuedouble);
         s_reply (self, conn, s_node_list (self));
+    }
     else
     if (streq (type, "NEW_TRANSACTION")) {
         const char *error = NULL;
@@ -363,8 +373,26 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         s_done (self, conn);
     }
     else
-    if (streq (type, "MINING_STARTED") || streq (type, "status"))
-        s_done (self, conn);            //  answers to what we sent; nothing to do
+    if (streq (type, "status")) {
+        //  A peer's answer to our get_status: the validator decides whether
+        //  to sync from it
+        const cJSON *height = cJSON_GetObjectItemCaseSensitive (message, "height");
+        const cJSON *tip = cJSON_GetObjectItemCaseSensitive (message, "tip_hash");
+        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+        s_peer_t *peer = s_peer_lookup (self, address);
+        if (peer && cJSON_IsString (node_id) && strlen (node_id->valuestring) <= 64) {
+            free (peer->node_id);
+            peer->node_id = strdup (node_id->valuestring);
+        }
+        if (peer && cJSON_IsNumber (height) && height->valuedouble >= 0
+        &&  height->valuedouble < 9007199254740992.0 && cJSON_IsString (tip))
+            zsock_send (self->validator, "ss8s", "PEER_STATUS", address,
+                        (uint64_t) height->valuedouble, tip->valuestring);
+        s_done (self, conn);
+    }
+    else
+    if (streq (type, "MINING_STARTED"))
+        s_done (self, conn);            //  answer to a transaction we relayed
     else {
         char reason [128];
         snprintf (reason, sizeof reason, "unknown message type \"%.64s\"", type);
@@ -424,19 +452,29 @@ s_self_handle_validator (self_t *self)
     zmsg_destroy (&msg);
 }
 
-//  Pings peers whose node_id we do not know yet; their pong tells it.
+//  Asks every peer its status (which tells its node_id, keeps liveness,
+//  and lets the validator see a better chain), and now and then its peers,
+//  saying where we listen so it adds us too.
 static void
 s_ping_peers (self_t *self)
 {
-    cJSON *ping = cJSON_CreateObject ();
-    cJSON_AddStringToObject (ping, "type", "ping");
+    cJSON *status = cJSON_CreateObject ();
+    cJSON_AddStringToObject (status, "type", "get_status");
+    cJSON *discovery = cJSON_CreateObject ();
+    cJSON_AddStringToObject (discovery, "type", "node_discovery");
+    cJSON_AddStringToObject (discovery, "node_id", self->config->node_id);
+    cJSON_AddStringToObject (discovery, "host", self->config->host);
+    cJSON_AddNumberToObject (discovery, "port", self->config->port);
+    bool discover = self->rounds++ % S_DISCOVER_EVERY == 0;
     s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
     while (peer) {
-        if (!peer->node_id)
-            s_send_peer (self, peer->address, ping);
+        s_send_peer (self, peer->address, status);
+        if (discover)
+            s_send_peer (self, peer->address, discovery);
         peer = (s_peer_t *) zlistx_next (self->peers);
     }
-    cJSON_Delete (ping);
+    cJSON_Delete (status);
+    cJSON_Delete (discovery);
     self->next_ping = zclock_mono () + S_PING_MSECS;
 }
 

@@ -53,6 +53,7 @@ typedef struct {
     uint64_t job_id;            //  id of the current job
     zhashx_t *syncs;            //  address -> s_sync_t *
     uint64_t rejected;          //  invalid blocks seen
+    int64_t hold_until;         //  no mining before then: a peer is ahead
     bool terminated;            //  $TERM received
 } self_t;
 
@@ -134,11 +135,22 @@ s_self_start (self_t *self)
                 rc = -1;
             }
         }
+        //  Acknowledged transactions that no block holds yet wait again
+        zlistx_t *waiting = rc == 0? zc_ledger_pool_load (reader): NULL;
+        zc_tx_t *tx = waiting? (zc_tx_t *) zlistx_first (waiting): NULL;
+        while (tx) {
+            zc_tx_t *copy = zc_tx_dup (tx);
+            if (zc_chain_has_tx (self->chain, zc_tx_id (copy))
+            ||  zc_mempool_add (self->mempool, &copy) != 0)
+                zc_tx_destroy (&copy);
+            tx = (zc_tx_t *) zlistx_next (waiting);
+        }
+        zlistx_destroy (&waiting);
         zc_ledger_destroy (&reader);
         if (rc == 0)
-            zsys_info ("%s: ledger %s at height %" PRId64 ", tip %.16s",
+            zsys_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting",
                        config->name, path, zc_chain_height (self->chain),
-                       zc_chain_tip_hash (self->chain));
+                       zc_chain_tip_hash (self->chain), zc_mempool_size (self->mempool));
     }
     free (path);
     if (rc == 0)
@@ -183,13 +195,14 @@ s_reply_error (self_t *self, uint32_t conn, const char *reason)
 }
 
 //  Starts a job on the tip with the oldest waiting transactions, or stops
-//  the miners if nothing waits.
+//  the miners if nothing waits or a peer is known to be ahead (mining on
+//  a chain about to be replaced wastes the work).
 static void
 s_mine_next (self_t *self)
 {
     zc_block_destroy (&self->job);
     size_t count = zc_mempool_size (self->mempool);
-    if (count == 0) {
+    if (count == 0 || zclock_mono () < self->hold_until) {
         zstr_send (self->miner, "STOP");
         return;
     }
@@ -208,7 +221,8 @@ s_mine_next (self_t *self)
     free (preimage);
 }
 
-//  Makes a better chain durable, then current; own blocks are announced.
+//  Makes a better chain durable, then current.  Announced (our own
+//  blocks, and relayed gossip) blocks go to every peer once written.
 static int
 s_switch (self_t *self, zc_plan_t *plan, bool announce)
 {
@@ -251,6 +265,19 @@ s_handle_tx (self_t *self, uint32_t conn, zc_tx_t *tx)
     int rc = 1;                         //  known: acknowledged, not added
     if (!zc_chain_has_tx (self->chain, tx_id))
         rc = zc_mempool_add (self->mempool, &tx);
+    if (rc == 0) {
+        //  Durable before acknowledged: a crash must not lose it
+        zsock_send (self->writer, "sp", "POOL", zc_mempool_lookup (self->mempool, tx_id));
+        if (zsock_wait (self->writer) != 0) {
+            zc_mempool_remove (self->mempool, tx_id);
+            cJSON *reply = cJSON_CreateObject ();
+            cJSON_AddStringToObject (reply, "type", "error");
+            cJSON_AddStringToObject (reply, "error", "transaction could not be stored");
+            cJSON_AddStringToObject (reply, "tx_id", tx_id);
+            s_send_json (self, "REPLY", conn, NULL, reply);
+            return;
+        }
+    }
     cJSON *reply = cJSON_CreateObject ();
     if (rc < 0) {
         cJSON_AddStringToObject (reply, "type", "error");
@@ -267,8 +294,15 @@ s_handle_tx (self_t *self, uint32_t conn, zc_tx_t *tx)
     cJSON_AddStringToObject (reply, "message", rc == 0? "Mining started":
                              "Transaction already known");
     s_send_json (self, "REPLY", conn, NULL, reply);
-    if (rc == 0 && !self->job)
-        s_mine_next (self);
+    if (rc == 0) {
+        //  New to us: relay it, so nodes the sender did not reach get it
+        zc_tx_t *held = zc_mempool_lookup (self->mempool, tx_id);
+        cJSON *relay = zc_tx_to_json (held);
+        cJSON_AddStringToObject (relay, "type", "NEW_TRANSACTION");
+        s_send_json (self, "BROADCAST", 0, NULL, relay);
+        if (!self->job)
+            s_mine_next (self);
+    }
 }
 
 //  The sync state for a peer, made on first use.
@@ -327,11 +361,42 @@ s_handle_synced (self_t *self, const char *address, int64_t count, int64_t next)
     if (!sync)
         return;
     sync->sent_at = 0;
+    bool more = true;
     if (sync->orphan_low >= 0 && sync->orphan_low <= sync->from && sync->from > 1)
         s_request_blocks (self, address, sync, sync->from - S_SYNC_BATCH);
     else
     if (count >= S_SYNC_BATCH)
         s_request_blocks (self, address, sync, next);
+    else
+        more = false;
+    if (more)
+        self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
+    else
+    if (self->hold_until) {
+        self->hold_until = 0;           //  caught up with this peer
+        if (!self->job)
+            s_mine_next (self);
+    }
+}
+
+//  A peer's status: if its chain beats ours, fetch it before mining more.
+static void
+s_handle_peer_status (self_t *self, const char *address, int64_t height, const char *tip)
+{
+    bool ahead = height > zc_chain_height (self->chain)
+              || (height == zc_chain_height (self->chain)
+                  && strcmp (tip, zc_chain_tip_hash (self->chain)) < 0);
+    if (!ahead || zc_chain_has_block (self->chain, tip))
+        return;
+    s_sync_t *sync = s_sync_for (self, address);
+    if (!sync || (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT))
+        return;
+    zsys_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
+               address, height);
+    self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
+    if (self->job)
+        s_mine_next (self);             //  stops the miners
+    s_request_blocks (self, address, sync, zc_chain_height (self->chain) + 1);
 }
 
 //  Tells zc_block_check which transactions were verified on arrival.
@@ -356,7 +421,7 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, zc_block_t *bl
         result = zc_chain_offer (self->chain, block, &plan, &error);
         block = NULL;                   //  the chain owns it now
         if (result == ZC_CHAIN_SWITCH)
-            s_switch (self, plan, false);
+            s_switch (self, plan, conn != 0);   //  relay gossip, not batches
         else
         if (result == ZC_CHAIN_ORPHAN)
             s_handle_orphan (self, address, index);
@@ -482,6 +547,16 @@ s_self_handle_listener (self_t *self)
         zstr_free (&next);
     }
     else
+    if (streq (command, "PEER_STATUS")) {
+        //  PEER_STATUS address height tip: conn_text holds the address
+        char *height = zmsg_popstr (msg);
+        char *tip = zmsg_popstr (msg);
+        if (height && tip && zc_hash_valid (tip))
+            s_handle_peer_status (self, conn_text, atoll (height), tip);
+        zstr_free (&height);
+        zstr_free (&tip);
+    }
+    else
     if (streq (command, "STATUS")) {
         char *peers = zmsg_popstr (msg);
         s_handle_status (self, conn, peers? (uint32_t) atoi (peers): 0);
@@ -510,9 +585,18 @@ zc_validator_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, self->listener, NULL);
     while (!self->terminated) {
-        void *which = zpoller_wait (poller, -1);
-        if (!which)
+        //  While mining is held for a sync, wake when the hold ends
+        int64_t hold = self->hold_until - zclock_mono ();
+        void *which = zpoller_wait (poller, self->hold_until? (hold > 0? (int) hold: 0): -1);
+        if (zpoller_terminated (poller))
             break;                      //  interrupted
+        if (self->hold_until && zclock_mono () >= self->hold_until) {
+            self->hold_until = 0;
+            if (self->miner && !self->job)
+                s_mine_next (self);
+        }
+        if (!which)
+            continue;
         if (which == pipe) {
             char *command = zstr_recv (pipe);
             if (!command || streq (command, "$TERM"))

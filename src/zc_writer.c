@@ -11,6 +11,8 @@
         OPEN path               -> signal 0, or -1 if the file cannot be used
         APPLY plan              zc_plan_t * (borrowed until the signal)
                                 -> signal 0, or -1 if nothing was written
+        POOL tx                 zc_tx_t * (borrowed until the signal): keep
+                                an acknowledged transaction -> signal 0/-1
         $TERM                   ends the actor
 
     PUB socket bound at zc_endpoint ("ledger", name), after each commit:
@@ -130,6 +132,16 @@ s_self_handle_pipe (self_t *self)
                                     plan->attach, plan->attach_count);
         if (rc == 0)
             s_publish (self, plan);
+        zsock_signal (self->pipe, rc == 0? 0: 1);
+        zframe_destroy (&frame);
+    }
+    else
+    if (streq (command, "POOL")) {
+        zframe_t *frame = zmsg_pop (msg);
+        zc_tx_t *tx = NULL;
+        if (frame && zframe_size (frame) == sizeof (void *))
+            memcpy (&tx, zframe_data (frame), sizeof (void *));
+        int rc = tx && self->ledger? zc_ledger_pool_add (self->ledger, tx): -1;
         zsock_signal (self->pipe, rc == 0? 0: 1);
         zframe_destroy (&frame);
     }
