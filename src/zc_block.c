@@ -275,13 +275,19 @@ zc_block_preimage (zc_block_t *self)
     cJSON_Delete (timestamp_json);
     if (!timestamp)
         return NULL;
-    size_t size = 128 + strlen (timestamp);
+    //  The header's length is measured, not guessed: the index may have
+    //  up to 16 digits and the timestamp any length a peer chose
+    const char *format = "{\"index\":%" PRId64 ",\"prev_hash\":\"%s\",\"timestamp\":%s,\"transactions\":[";
+    int header = snprintf (NULL, 0, format, self->index, self->prev_hash, timestamp);
+    if (header < 0) {
+        free (timestamp);
+        return NULL;
+    }
+    size_t size = (size_t) header + 3;          //  "]}" and the NUL
     for (size_t i = 0; i < self->tx_count; i++)
         size += strlen (zc_tx_canonical (self->txs [i])) + 1;
     char *text = (char *) malloc (size);
-    size_t used = (size_t) snprintf (text, size,
-        "{\"index\":%" PRId64 ",\"prev_hash\":\"%s\",\"timestamp\":%s,\"transactions\":[",
-        self->index, self->prev_hash, timestamp);
+    size_t used = (size_t) snprintf (text, size, format, self->index, self->prev_hash, timestamp);
     for (size_t i = 0; i < self->tx_count; i++) {
         const char *tx = zc_tx_canonical (self->txs [i]);
         size_t length = strlen (tx);
@@ -332,6 +338,8 @@ zc_block_seal (zc_block_t *self, uint64_t nonce, const char *hash,
     char *signature = zc_keys_sign (keys, hash, strlen (hash));
     if (!signature)
         return -1;
+    self->bytes -= strlen (self->miner_id) + strlen (self->signature)
+                 + strlen (self->public_key_pem);
     self->nonce = nonce;
     snprintf (self->hash, sizeof self->hash, "%s", hash);
     s_set_string (&self->miner_id, miner_id);

@@ -25,6 +25,7 @@
         GET_BLOCKS conn from limit  get_blocks; answer due
       from the validator
         REPLY conn body / DONE conn     answers, passed to the bridge
+        CLOSE conn body             answer, then drop the connection
         BROADCAST body              send body to every peer
         SEND address body           send body to one peer
     =========================================================================
@@ -76,6 +77,16 @@ s_peer_lookup (self_t *self, const char *address)
 {
     s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
     while (peer && strcmp (peer->address, address) != 0)
+        peer = (s_peer_t *) zlistx_next (self->peers);
+    return peer;
+}
+
+//  Finds a peer by the node_id it told us.
+static s_peer_t *
+s_peer_by_node_id (self_t *self, const char *node_id)
+{
+    s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
+    while (peer && !(peer->node_id && streq (peer->node_id, node_id)))
         peer = (s_peer_t *) zlistx_next (self->peers);
     return peer;
 }
@@ -326,8 +337,14 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         const cJSON *payload = cJSON_GetObjectItemCaseSensitive (message, "data");
         const char *error = "new_block has no data object";
         zc_block_t *block = cJSON_IsObject (payload)? zc_block_from_json (payload, &error): NULL;
+        //  Name the sender by where it listens, when we know it, so that
+        //  what its block lacks can be fetched from it
+        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+        s_peer_t *sender = cJSON_IsString (node_id)?
+                           s_peer_by_node_id (self, node_id->valuestring): NULL;
         if (block)
-            zsock_send (self->validator, "s4sp", "BLOCK", conn, address, block);
+            zsock_send (self->validator, "s4sp", "BLOCK", conn,
+                        sender? sender->address: address, block);
         else
             s_error (self, conn, address, error);
     }
@@ -441,7 +458,7 @@ s_self_handle_validator (self_t *self)
     }
     else
     if (command && (streq (command, "REPLY") || streq (command, "DONE")
-                ||  streq (command, "SEND"))) {
+                ||  streq (command, "CLOSE") || streq (command, "SEND"))) {
         zmsg_pushstr (msg, command);
         zmsg_send (&msg, self->bridge);
     }

@@ -31,12 +31,15 @@
 #define S_SYNC_BATCH    256                 //  blocks asked for at once
 #define S_MAX_REPLY_BLOCKS 500              //  blocks in one reply, at most
 #define S_SYNC_TIMEOUT  3000                //  msecs before asking again
+#define S_SHUN_MSECS    60000               //  how long a peer that sent an
+                                            //  invalid branch is not synced from
 
 //  Where we are in fetching blocks from one peer
 typedef struct {
     int64_t from;               //  first index of the last request
     int64_t sent_at;            //  when it was sent (0: none outstanding)
     int64_t orphan_low;         //  lowest orphan index in its reply, or -1
+    int64_t shunned_until;      //  its blocks were invalid: ignore it till then
 } s_sync_t;
 
 //  Actor state
@@ -184,14 +187,18 @@ s_done (self_t *self, uint32_t conn)
     zsock_send (self->listener, "s4b", "DONE", conn, "", (size_t) 0);
 }
 
-//  Answers a request with {"type":"error","error":reason}.
+//  Answers {"type":"error","error":reason} and drops the connection.
 static void
-s_reply_error (self_t *self, uint32_t conn, const char *reason)
+s_reply_error_close (self_t *self, uint32_t conn, const char *reason)
 {
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "type", "error");
     cJSON_AddStringToObject (reply, "error", reason);
-    s_send_json (self, "REPLY", conn, NULL, reply);
+    char *text = zc_jcs_serialize (reply);
+    cJSON_Delete (reply);
+    if (text)
+        zsock_send (self->listener, "s4b", "CLOSE", conn, text, strlen (text));
+    free (text);
 }
 
 //  Starts a job on the tip with the oldest waiting transactions, or stops
@@ -340,7 +347,7 @@ static void
 s_handle_orphan (self_t *self, const char *address, int64_t index)
 {
     s_sync_t *sync = s_sync_for (self, address);
-    if (!sync)
+    if (!sync || zclock_mono () < sync->shunned_until)
         return;
     if (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT) {
         //  A reply is on its way; remember how deep the gap goes
@@ -361,6 +368,8 @@ s_handle_synced (self_t *self, const char *address, int64_t count, int64_t next)
     if (!sync)
         return;
     sync->sent_at = 0;
+    if (zclock_mono () < sync->shunned_until)
+        return;                         //  its batch held an invalid block
     bool more = true;
     if (sync->orphan_low >= 0 && sync->orphan_low <= sync->from && sync->from > 1)
         s_request_blocks (self, address, sync, sync->from - S_SYNC_BATCH);
@@ -389,7 +398,8 @@ s_handle_peer_status (self_t *self, const char *address, int64_t height, const c
     if (!ahead || zc_chain_has_block (self->chain, tip))
         return;
     s_sync_t *sync = s_sync_for (self, address);
-    if (!sync || (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT))
+    if (!sync || zclock_mono () < sync->shunned_until
+    ||  (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT))
         return;
     zsys_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
                address, height);
@@ -428,11 +438,17 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, zc_block_t *bl
     }
     zc_block_destroy (&block);
     if (result == ZC_CHAIN_INVALID) {
+        //  A peer that sends an invalid block is dropped: its connection
+        //  closed after the error, and nothing more fetched from it for a
+        //  while, so a bogus or endless branch costs us nothing more
         self->rejected++;
         zsys_warning ("%s: rejected block %" PRId64 " from %s: %s",
                       self->config->name, index, address, error);
+        s_sync_t *sync = s_sync_for (self, address);
+        if (sync)
+            sync->shunned_until = zclock_mono () + S_SHUN_MSECS;
         if (conn)
-            s_reply_error (self, conn, error);
+            s_reply_error_close (self, conn, error);
     }
     else
     if (conn)
