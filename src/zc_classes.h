@@ -150,6 +150,11 @@ typedef struct _zc_service_t zc_service_t;
 zc_service_t *zc_service_new (zc_service_config_t *config);
 void zc_service_destroy (zc_service_t **self_p);
 
+//  =========================================================================
+//  zc_report - load-test statistics (BEGIN zc_report: owned by zchain-load)
+//  =========================================================================
+//  (END zc_report)
+
 //  Logging that honours zchaind -v.
 extern bool zc_verbose;
 #define zc_debug(...) do { if (zc_verbose) zsys_debug (__VA_ARGS__); } while (0)

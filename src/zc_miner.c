@@ -14,7 +14,8 @@
     Pipe protocol (from the validator):
         JOB job_id difficulty preimage  mine this job, dropping any other
         STOP                            stop mining
-        STATS                           -> hashes (total since start)
+        STATS                           -> hashes busy: nonces tried since
+                                           start, threads mining right now
         $TERM                           ends the actor
       to the validator:
         FOUND job_id nonce hash         a nonce that meets the difficulty
@@ -39,6 +40,7 @@ typedef struct {
     uint64_t job_id;            //  validator's id for the job
     bool quit;                  //  threads must exit
     atomic_uint_fast64_t hashes;       //  nonces tried, all threads
+    atomic_int busy;            //  threads inside a job right now
     char *endpoint;             //  where threads PUSH what they find
     int threads;                //  how many threads
 } s_shared_t;
@@ -138,8 +140,11 @@ s_worker_main (void *args)
         int difficulty = shared->difficulty;
         uint64_t job_id = shared->job_id;
         pthread_mutex_unlock (&shared->lock);
-        if (preimage)
+        if (preimage) {
+            atomic_fetch_add (&shared->busy, 1);
             s_mine (worker, found, preimage, difficulty, job_id, seen);
+            atomic_fetch_sub (&shared->busy, 1);
+        }
         free (preimage);
     }
     zsock_destroy (&found);
@@ -176,6 +181,7 @@ zc_miner_actor (zsock_t *pipe, void *args)
     pthread_cond_init (&shared.changed, NULL);
     atomic_init (&shared.generation, 0);
     atomic_init (&shared.hashes, 0);
+    atomic_init (&shared.busy, 0);
     shared.endpoint = zsys_sprintf ("inproc://zc-miner-%p", (void *) &shared);
     zsock_t *found = zsock_new (ZMQ_PULL);
     zsock_set_rcvhwm (found, 0);
@@ -215,7 +221,8 @@ zc_miner_actor (zsock_t *pipe, void *args)
                 s_set_job (&shared, NULL, 0, 0);
             else
             if (command && streq (command, "STATS"))
-                zsock_send (pipe, "8", (uint64_t) atomic_load (&shared.hashes));
+                zsock_send (pipe, "8i", (uint64_t) atomic_load (&shared.hashes),
+                            (int) atomic_load (&shared.busy));
             zstr_free (&command);
             zmsg_destroy (&msg);
             if (quit)

@@ -1,0 +1,2 @@
+/*  bench_mining.c - placeholder */
+int main (void) { return 0; }

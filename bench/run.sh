@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+#   bench/run.sh - placeholder
+echo "no benchmarks yet"

@@ -1,0 +1,2 @@
+/*  zc_report.c - placeholder until written */
+#include "zc_classes.h"

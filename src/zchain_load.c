@@ -1,0 +1,2 @@
+/*  zchain_load.c - placeholder */
+int main (void) { return 0; }
