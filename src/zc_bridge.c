@@ -116,13 +116,7 @@ s_self_new (zsock_t *pipe, const char *name)
     self->outgoing = zhashx_new ();
     self->failed = zhashx_new ();
     zhashx_set_destructor (self->failed, (zhashx_destructor_fn *) zstr_free);
-    self->link = zsock_new (ZMQ_PAIR);
-    zsock_set_sndhwm (self->link, 0);
-    zsock_set_rcvhwm (self->link, 0);
-    char *endpoint = zc_endpoint ("bridge", name);
-    int rc = zsock_bind (self->link, "%s", endpoint);
-    assert (rc == 0);
-    free (endpoint);
+    self->link = zc_link_new ("bridge", name, true);
     return self;
 }
 
@@ -636,4 +630,87 @@ zc_bridge_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     s_self_run (self);
     s_self_destroy (&self);
+}
+
+//  -------------------------------------------------------------------------
+//  The link: helpers for the actors that sit behind a bridge (listener,
+//  gateway, server) or forward to one (validator), so each speaks the
+//  protocol above the same way.
+
+//  An inproc PAIR with no high-water mark: actors never block each other;
+//  the bridge's per-connection window bounds what can queue.
+zsock_t *
+zc_link_new (const char *role, const char *name, bool bind)
+{
+    zsock_t *link = zsock_new (ZMQ_PAIR);
+    zsock_set_sndhwm (link, 0);
+    zsock_set_rcvhwm (link, 0);
+    char *endpoint = zc_endpoint (role, name);
+    int rc = bind? zsock_bind (link, "%s", endpoint): zsock_connect (link, "%s", endpoint);
+    assert (rc == 0);
+    free (endpoint);
+    return link;
+}
+
+//  Sends a JSON answer on a connection and destroys it; the request is
+//  done.  A reply that cannot be serialized only ends the request.
+void
+zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply)
+{
+    char *text = zc_jcs_serialize (reply);
+    cJSON_Delete (reply);
+    if (text)
+        zsock_send (link, "s4b", "REPLY", conn, text, strlen (text));
+    else
+        zc_link_done (link, conn);
+    free (text);
+}
+
+//  Ends a request that needs no answer.
+void
+zc_link_done (zsock_t *link, uint32_t conn)
+{
+    zsock_send (link, "s4b", "DONE", conn, "", (size_t) 0);
+}
+
+//  Answers {"type":"error","error":reason}; with close, the connection is
+//  dropped after it.
+void
+zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close)
+{
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "type", "error");
+    cJSON_AddStringToObject (reply, "error", reason);
+    char *text = zc_jcs_serialize (reply);
+    cJSON_Delete (reply);
+    zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text? text: "",
+                text? strlen (text): (size_t) 0);
+    free (text);
+}
+
+//  Receives one message from a bridge.  Returns 1 for MSG with conn,
+//  address and body set (the caller frees address and body), 0 for any
+//  other command (its name in *command_p, the rest of it in *rest_p, both
+//  the caller's), -1 if interrupted.
+int
+zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
+              char **command_p, zmsg_t **rest_p)
+{
+    zmsg_t *msg = zmsg_recv (link);
+    if (!msg)
+        return -1;
+    char *command = zmsg_popstr (msg);
+    if (command && streq (command, "MSG") && zmsg_size (msg) == 3) {
+        char *conn = zmsg_popstr (msg);
+        *conn_p = (uint32_t) strtoul (conn, NULL, 10);
+        free (conn);
+        *address_p = zmsg_popstr (msg);
+        *body_p = zmsg_pop (msg);
+        free (command);
+        zmsg_destroy (&msg);
+        return 1;
+    }
+    *command_p = command;
+    *rest_p = msg;
+    return 0;
 }

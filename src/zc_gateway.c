@@ -113,12 +113,7 @@ s_self_new (zsock_t *pipe, zc_service_config_t *config)
     self->queue = zlistx_new ();
     zlistx_set_destructor (self->queue, (czmq_destructor *) zstr_free);
     self->retry_pause = S_RETRY_MIN;
-    self->bridge = zsock_new (ZMQ_PAIR);
-    zsock_set_sndhwm (self->bridge, 0);
-    zsock_set_rcvhwm (self->bridge, 0);
-    char *endpoint = zc_endpoint ("bridge", config->name);
-    zsock_connect (self->bridge, "%s", endpoint);
-    free (endpoint);
+    self->bridge = zc_link_new ("bridge", config->name, false);
     return self;
 }
 
@@ -164,19 +159,6 @@ s_self_start (self_t *self)
     return self->keys? 0: -1;
 }
 
-//  Sends a JSON reply to a client; the request is then done.
-static void
-s_reply (self_t *self, uint32_t conn, cJSON *reply)
-{
-    char *text = zc_jcs_serialize (reply);
-    cJSON_Delete (reply);
-    if (text)
-        zsock_send (self->bridge, "s4b", "REPLY", conn, text, strlen (text));
-    else
-        zsock_send (self->bridge, "s4b", "DONE", conn, "", (size_t) 0);
-    free (text);
-}
-
 //  Answers a bad request: {"status":"error","message":reason}.
 static void
 s_reply_error (self_t *self, uint32_t conn, const char *address, const char *reason)
@@ -185,7 +167,7 @@ s_reply_error (self_t *self, uint32_t conn, const char *address, const char *rea
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "status", "error");
     cJSON_AddStringToObject (reply, "message", reason);
-    s_reply (self, conn, reply);
+    zc_link_reply (self->bridge, conn, reply);
 }
 
 //  Replies to a client once every node has answered or the deadline has
@@ -214,7 +196,7 @@ s_request_finish (self_t *self, s_request_t *request)
             cJSON_AddItemToObject (reply, "transaction", request->transaction);
             request->transaction = NULL;
         }
-        s_reply (self, request->conn, reply);
+        zc_link_reply (self->bridge, request->conn, reply);
     }
     if (request->outstanding == 0) {
         zlistx_detach (self->requests, request->handle);
@@ -316,6 +298,27 @@ s_post_next (self_t *self)
         self->posting = true;
         zsock_send (self->bridge, "ssb", "POST", self->config->server, line, strlen (line));
     }
+}
+
+//  The server took the queue's head, or could not be reached: go on with
+//  the next, or try again after a pause that doubles up to S_RETRY_MAX.
+static void
+s_posted (self_t *self, bool delivered)
+{
+    self->posting = false;
+    if (delivered) {
+        zlistx_delete (self->queue, NULL);     //  the head
+        self->forwarded++;
+        self->retry_pause = S_RETRY_MIN;
+    }
+    else {
+        zc_debug ("%s: server %s is down; retrying in %" PRId64 " ms",
+                  self->config->name, self->config->server, self->retry_pause);
+        self->retry_at = zclock_mono () + self->retry_pause;
+        self->retry_pause = self->retry_pause * 2 > S_RETRY_MAX? S_RETRY_MAX:
+                            self->retry_pause * 2;
+    }
+    s_post_next (self);
 }
 
 //  Queues a node's confirmation (or rollback notice) for the server.
@@ -431,13 +434,13 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         if (cJSON_IsString (tx_id))
             s_node_answer (self, node, tx_id->valuestring,
                            streq (type->valuestring, "MINING_STARTED"));
-        zsock_send (self->bridge, "s4b", "DONE", conn, "", (size_t) 0);
+        zc_link_done (self->bridge, conn);
     }
     else
     if (cJSON_IsString (type) && (streq (type->valuestring, "block_confirmation")
                               ||  streq (type->valuestring, "block_rollback"))) {
         s_forward (self, address, message);
-        zsock_send (self->bridge, "s4b", "DONE", conn, "", (size_t) 0);
+        zc_link_done (self->bridge, conn);
     }
     else
     if (!cJSON_IsString (action))
@@ -447,7 +450,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         cJSON *reply = cJSON_CreateObject ();
         cJSON_AddStringToObject (reply, "status", "ok");
         cJSON_AddStringToObject (reply, "service", "gateway_server");
-        s_reply (self, conn, reply);
+        zc_link_reply (self->bridge, conn, reply);
     }
     else
     if (streq (action->valuestring, "submit_transaction"))
@@ -465,50 +468,35 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     cJSON_Delete (message);
 }
 
-//  A message from the bridge.
+//  A message from the bridge: a whole message, or news of our own
+//  connections: DOWN (to a node: its answers will not come; to the
+//  server: post again later) and POSTED (the server has the queue's head).
 static void
 s_self_handle_bridge (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->bridge);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    if (command && streq (command, "MSG") && zmsg_size (msg) == 3) {
-        char *conn = zmsg_popstr (msg);
-        char *address = zmsg_popstr (msg);
-        zframe_t *body = zmsg_pop (msg);
-        s_handle_message (self, (uint32_t) strtoul (conn, NULL, 10), address,
-                          (const char *) zframe_data (body), zframe_size (body));
-        zstr_free (&conn);
-        zstr_free (&address);
-        zframe_destroy (&body);
-    }
+    uint32_t conn = 0;
+    char *address = NULL, *command = NULL;
+    zframe_t *body = NULL;
+    zmsg_t *rest = NULL;
+    int rc = zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest);
+    if (rc == 1)
+        s_handle_message (self, conn, address, (const char *) zframe_data (body),
+                          zframe_size (body));
     else
-    if (command && (streq (command, "DOWN") || streq (command, "POSTED"))) {
-        char *address = zmsg_popstr (msg);
+    if (rc == 0 && (streq (command, "DOWN") || streq (command, "POSTED"))) {
+        address = zmsg_popstr (rest);
         s_node_t *node = address? s_node_lookup (self, address): NULL;
         if (node && streq (command, "DOWN"))
             s_node_down (self, node);
         else
         if (address && self->config->server && streq (address, self->config->server)
-        &&  self->posting) {
-            self->posting = false;
-            if (streq (command, "POSTED")) {
-                zlistx_delete (self->queue, NULL);     //  the head
-                self->forwarded++;
-                self->retry_pause = S_RETRY_MIN;
-            }
-            else {
-                zc_debug ("%s: server %s is down; retrying in %" PRId64 " ms",
-                          self->config->name, address, self->retry_pause);
-                self->retry_at = zclock_mono () + self->retry_pause;
-                self->retry_pause = self->retry_pause * 2 > S_RETRY_MAX? S_RETRY_MAX:
-                                    self->retry_pause * 2;
-            }
-            s_post_next (self);
-        }
-        zstr_free (&address);
+        &&  self->posting)
+            s_posted (self, streq (command, "POSTED"));
     }
+    zstr_free (&address);
+    zframe_destroy (&body);
     zstr_free (&command);
-    zmsg_destroy (&msg);
+    zmsg_destroy (&rest);
 }
 
 //  Replies to clients whose nodes did not all answer in time.

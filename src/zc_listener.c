@@ -131,19 +131,8 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
         }
         free (host);
     }
-    char *endpoint = zc_endpoint ("bridge", config->name);
-    self->bridge = zsock_new (ZMQ_PAIR);
-    zsock_set_sndhwm (self->bridge, 0);
-    zsock_set_rcvhwm (self->bridge, 0);
-    zsock_connect (self->bridge, "%s", endpoint);
-    free (endpoint);
-    endpoint = zc_endpoint ("listener", config->name);
-    self->validator = zsock_new (ZMQ_PAIR);
-    zsock_set_sndhwm (self->validator, 0);
-    zsock_set_rcvhwm (self->validator, 0);
-    int rc = zsock_bind (self->validator, "%s", endpoint);
-    assert (rc == 0);
-    free (endpoint);
+    self->bridge = zc_link_new ("bridge", config->name, false);
+    self->validator = zc_link_new ("listener", config->name, true);
     return self;
 }
 
@@ -161,36 +150,13 @@ s_self_destroy (self_t **self_p)
     }
 }
 
-//  Sends a JSON reply on a connection; the request is then done.
-static void
-s_reply (self_t *self, uint32_t conn, cJSON *reply)
-{
-    char *text = zc_jcs_serialize (reply);
-    cJSON_Delete (reply);
-    if (text)
-        zsock_send (self->bridge, "s4b", "REPLY", conn, text, strlen (text));
-    else
-        zsock_send (self->bridge, "s4b", "DONE", conn, "", (size_t) 0);
-    free (text);
-}
-
-//  Marks a request done without a reply.
-static void
-s_done (self_t *self, uint32_t conn)
-{
-    zsock_send (self->bridge, "s4b", "DONE", conn, "", (size_t) 0);
-}
-
 //  Answers a bad request with {"type":"error","error":reason} and logs it
 //  with the peer's address.
 static void
 s_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
     zsys_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
-    cJSON *reply = cJSON_CreateObject ();
-    cJSON_AddStringToObject (reply, "type", "error");
-    cJSON_AddStringToObject (reply, "error", reason);
-    s_reply (self, conn, reply);
+    zc_link_error (self->bridge, conn, reason, false);
 }
 
 //  Sends a JSON message to a peer.
@@ -301,7 +267,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         cJSON *reply = cJSON_CreateObject ();
         cJSON_AddStringToObject (reply, "type", "pong");
         cJSON_AddStringToObject (reply, "node_id", self->config->node_id);
-        s_reply (self, conn, reply);
+        zc_link_reply (self->bridge, conn, reply);
     }
     else
     if (streq (type, "node_discovery")) {
@@ -311,7 +277,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         const cJSON *port = cJSON_GetObjectItemCaseSensitive (message, "port");
         if (cJSON_IsString (host) && cJSON_IsNumber (port))
             s_peer_add (self, host->valuestring, (int) port->valuedouble);
-        s_reply (self, conn, s_node_list (self));
+        zc_link_reply (self->bridge, conn, s_node_list (self));
     }
     else
     if (streq (type, "NEW_TRANSACTION")) {
@@ -327,7 +293,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
             cJSON_AddStringToObject (reply, "error", "bad transaction signature");
             cJSON_AddStringToObject (reply, "tx_id", zc_tx_id (tx));
             zc_tx_destroy (&tx);
-            s_reply (self, conn, reply);
+            zc_link_reply (self->bridge, conn, reply);
         }
         else
             zsock_send (self->validator, "s4p", "TX", conn, tx);
@@ -370,24 +336,24 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
             free (peer->node_id);
             peer->node_id = strdup (node_id->valuestring);
         }
-        s_done (self, conn);
+        zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "node_list")) {
         s_learn_peers (self, message);
-        s_done (self, conn);
+        zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "blocks")) {
         s_handle_blocks (self, address, message);
-        s_done (self, conn);
+        zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "error")) {
         const cJSON *error = cJSON_GetObjectItemCaseSensitive (message, "error");
         zc_debug ("%s: %s answered an error: %s", self->config->name, address,
                   cJSON_IsString (error)? error->valuestring: "?");
-        s_done (self, conn);
+        zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "status")) {
@@ -405,11 +371,11 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         &&  height->valuedouble < 9007199254740992.0 && cJSON_IsString (tip))
             zsock_send (self->validator, "ss8s", "PEER_STATUS", address,
                         (uint64_t) height->valuedouble, tip->valuestring);
-        s_done (self, conn);
+        zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "MINING_STARTED"))
-        s_done (self, conn);            //  answer to a transaction we relayed
+        zc_link_done (self->bridge, conn);            //  answer to a transaction we relayed
     else {
         char reason [128];
         snprintf (reason, sizeof reason, "unknown message type \"%.64s\"", type);
@@ -423,20 +389,17 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
 static void
 s_self_handle_bridge (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->bridge);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    if (command && streq (command, "MSG") && zmsg_size (msg) == 3) {
-        char *conn = zmsg_popstr (msg);
-        char *address = zmsg_popstr (msg);
-        zframe_t *body = zmsg_pop (msg);
-        s_handle_message (self, (uint32_t) strtoul (conn, NULL, 10), address,
-                          (const char *) zframe_data (body), zframe_size (body));
-        zstr_free (&conn);
-        zstr_free (&address);
-        zframe_destroy (&body);
-    }
+    uint32_t conn = 0;
+    char *address = NULL, *command = NULL;
+    zframe_t *body = NULL;
+    zmsg_t *rest = NULL;
+    if (zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest) == 1)
+        s_handle_message (self, conn, address, (const char *) zframe_data (body),
+                          zframe_size (body));
+    zstr_free (&address);
+    zframe_destroy (&body);
     zstr_free (&command);
-    zmsg_destroy (&msg);
+    zmsg_destroy (&rest);
 }
 
 //  A message from the validator: answers and sends to peers.

@@ -39,12 +39,7 @@ s_self_new (zsock_t *pipe, zc_service_config_t *config)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     self->pipe = pipe;
     self->config = config;
-    self->bridge = zsock_new (ZMQ_PAIR);
-    zsock_set_sndhwm (self->bridge, 0);
-    zsock_set_rcvhwm (self->bridge, 0);
-    char *endpoint = zc_endpoint ("bridge", config->name);
-    zsock_connect (self->bridge, "%s", endpoint);
-    free (endpoint);
+    self->bridge = zc_link_new ("bridge", config->name, false);
     return self;
 }
 
@@ -78,28 +73,12 @@ s_self_start (self_t *self)
     return self->market? 0: -1;
 }
 
-//  Sends a JSON reply; the request is then done.
-static void
-s_reply (self_t *self, uint32_t conn, cJSON *reply)
-{
-    char *text = zc_jcs_serialize (reply);
-    cJSON_Delete (reply);
-    if (text)
-        zsock_send (self->bridge, "s4b", "REPLY", conn, text, strlen (text));
-    else
-        zsock_send (self->bridge, "s4b", "DONE", conn, "", (size_t) 0);
-    free (text);
-}
-
 //  Answers a bad request with {"type":"error","error":reason}.
 static void
 s_reply_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
     zsys_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
-    cJSON *reply = cJSON_CreateObject ();
-    cJSON_AddStringToObject (reply, "type", "error");
-    cJSON_AddStringToObject (reply, "error", reason);
-    s_reply (self, conn, reply);
+    zc_link_error (self->bridge, conn, reason, false);
 }
 
 //  One whole message from the gateway or a client.
@@ -117,7 +96,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         cJSON *reply = cJSON_CreateObject ();
         cJSON_AddStringToObject (reply, "status", "ok");
         cJSON_AddStringToObject (reply, "service", "market_server");
-        s_reply (self, conn, reply);
+        zc_link_reply (self->bridge, conn, reply);
     }
     else
     if (!cJSON_IsString (type))
@@ -130,7 +109,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
             const cJSON *node = cJSON_GetObjectItemCaseSensitive (message, "node_id");
             zsys_info ("%s: %s of block %.0f from node %s", self->config->name,
                        type->valuestring, index->valuedouble, node->valuestring);
-            zsock_send (self->bridge, "s4b", "DONE", conn, "", (size_t) 0);
+            zc_link_done (self->bridge, conn);
         }
         else
             s_reply_error (self, conn, address, "notice needs block_index, block_hash, node_id");
@@ -139,7 +118,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     if (streq (type->valuestring, "get_confirmation")) {
         const cJSON *tx_id = cJSON_GetObjectItemCaseSensitive (message, "tx_id");
         if (cJSON_IsString (tx_id) && zc_hash_valid (tx_id->valuestring))
-            s_reply (self, conn, zc_market_lookup (self->market, tx_id->valuestring));
+            zc_link_reply (self->bridge, conn, zc_market_lookup (self->market, tx_id->valuestring));
         else
             s_reply_error (self, conn, address, "get_confirmation needs a 64-hex \"tx_id\"");
     }
@@ -148,24 +127,21 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     cJSON_Delete (message);
 }
 
-//  A message from the bridge.
+//  A message from the bridge: only whole messages concern the server.
 static void
 s_self_handle_bridge (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->bridge);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    if (command && streq (command, "MSG") && zmsg_size (msg) == 3) {
-        char *conn = zmsg_popstr (msg);
-        char *address = zmsg_popstr (msg);
-        zframe_t *body = zmsg_pop (msg);
-        s_handle_message (self, (uint32_t) strtoul (conn, NULL, 10), address,
-                          (const char *) zframe_data (body), zframe_size (body));
-        zstr_free (&conn);
-        zstr_free (&address);
-        zframe_destroy (&body);
-    }
+    uint32_t conn = 0;
+    char *address = NULL, *command = NULL;
+    zframe_t *body = NULL;
+    zmsg_t *rest = NULL;
+    if (zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest) == 1)
+        s_handle_message (self, conn, address, (const char *) zframe_data (body),
+                          zframe_size (body));
+    zstr_free (&address);
+    zframe_destroy (&body);
     zstr_free (&command);
-    zmsg_destroy (&msg);
+    zmsg_destroy (&rest);
 }
 
 void

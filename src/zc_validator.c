@@ -69,12 +69,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->mempool = zc_mempool_new (config->max_mempool);
     self->syncs = zhashx_new ();
     zhashx_set_destructor (self->syncs, (zhashx_destructor_fn *) zstr_free);
-    self->listener = zsock_new (ZMQ_PAIR);
-    zsock_set_sndhwm (self->listener, 0);
-    zsock_set_rcvhwm (self->listener, 0);
-    char *endpoint = zc_endpoint ("listener", config->name);
-    zsock_connect (self->listener, "%s", endpoint);
-    free (endpoint);
+    self->listener = zc_link_new ("listener", config->name, false);
     return self;
 }
 
@@ -161,43 +156,19 @@ s_self_start (self_t *self)
     return rc;
 }
 
-//  Sends a JSON message to the listener with the given command.
+//  Sends a JSON message to one peer (address) or, with address NULL, to
+//  every peer, through the listener; destroys the message.
 static void
-s_send_json (self_t *self, const char *command, uint32_t conn, const char *address,
-             cJSON *message)
+s_send_json (self_t *self, const char *address, cJSON *message)
 {
     char *text = zc_jcs_serialize (message);
     cJSON_Delete (message);
     if (!text)
         return;
-    if (streq (command, "REPLY"))
-        zsock_send (self->listener, "s4b", "REPLY", conn, text, strlen (text));
-    else
-    if (streq (command, "SEND"))
+    if (address)
         zsock_send (self->listener, "ssb", "SEND", address, text, strlen (text));
     else
         zsock_send (self->listener, "sb", "BROADCAST", text, strlen (text));
-    free (text);
-}
-
-//  Ends a request that needs no reply.
-static void
-s_done (self_t *self, uint32_t conn)
-{
-    zsock_send (self->listener, "s4b", "DONE", conn, "", (size_t) 0);
-}
-
-//  Answers {"type":"error","error":reason} and drops the connection.
-static void
-s_reply_error_close (self_t *self, uint32_t conn, const char *reason)
-{
-    cJSON *reply = cJSON_CreateObject ();
-    cJSON_AddStringToObject (reply, "type", "error");
-    cJSON_AddStringToObject (reply, "error", reason);
-    char *text = zc_jcs_serialize (reply);
-    cJSON_Delete (reply);
-    if (text)
-        zsock_send (self->listener, "s4b", "CLOSE", conn, text, strlen (text));
     free (text);
 }
 
@@ -255,7 +226,7 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
             cJSON_AddStringToObject (message, "type", "new_block");
             cJSON_AddStringToObject (message, "node_id", self->config->node_id);
             cJSON_AddItemToObject (message, "data", zc_block_to_json (block));
-            s_send_json (self, "BROADCAST", 0, NULL, message);
+            s_send_json (self, NULL, message);
         }
     }
     zc_chain_commit (self->chain, &plan);
@@ -281,7 +252,7 @@ s_handle_tx (self_t *self, uint32_t conn, zc_tx_t *tx)
             cJSON_AddStringToObject (reply, "type", "error");
             cJSON_AddStringToObject (reply, "error", "transaction could not be stored");
             cJSON_AddStringToObject (reply, "tx_id", tx_id);
-            s_send_json (self, "REPLY", conn, NULL, reply);
+            zc_link_reply (self->listener, conn, reply);
             return;
         }
     }
@@ -291,7 +262,7 @@ s_handle_tx (self_t *self, uint32_t conn, zc_tx_t *tx)
         cJSON_AddStringToObject (reply, "error", "mempool is full");
         cJSON_AddStringToObject (reply, "tx_id", tx_id);
         zc_tx_destroy (&tx);
-        s_send_json (self, "REPLY", conn, NULL, reply);
+        zc_link_reply (self->listener, conn, reply);
         return;
     }
     zc_tx_destroy (&tx);                //  if the mempool did not take it
@@ -300,13 +271,13 @@ s_handle_tx (self_t *self, uint32_t conn, zc_tx_t *tx)
     cJSON_AddStringToObject (reply, "tx_id", tx_id);
     cJSON_AddStringToObject (reply, "message", rc == 0? "Mining started":
                              "Transaction already known");
-    s_send_json (self, "REPLY", conn, NULL, reply);
+    zc_link_reply (self->listener, conn, reply);
     if (rc == 0) {
         //  New to us: relay it, so nodes the sender did not reach get it
         zc_tx_t *held = zc_mempool_lookup (self->mempool, tx_id);
         cJSON *relay = zc_tx_to_json (held);
         cJSON_AddStringToObject (relay, "type", "NEW_TRANSACTION");
-        s_send_json (self, "BROADCAST", 0, NULL, relay);
+        s_send_json (self, NULL, relay);
         if (!self->job)
             s_mine_next (self);
     }
@@ -338,7 +309,7 @@ s_request_blocks (self_t *self, const char *address, s_sync_t *sync, int64_t fro
     cJSON_AddStringToObject (request, "type", "get_blocks");
     cJSON_AddNumberToObject (request, "from", (double) from);
     cJSON_AddNumberToObject (request, "limit", S_SYNC_BATCH);
-    s_send_json (self, "SEND", 0, address, request);
+    s_send_json (self, address, request);
     zc_debug ("%s: asking %s for blocks from %" PRId64, self->config->name, address, from);
 }
 
@@ -406,7 +377,9 @@ s_handle_peer_status (self_t *self, const char *address, int64_t height, const c
     self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
     if (self->job)
         s_mine_next (self);             //  stops the miners
-    s_request_blocks (self, address, sync, zc_chain_height (self->chain) + 1);
+    //  From our own height: at equal height that fetches the competing
+    //  tip, and a peer on another branch is found by going deeper
+    s_request_blocks (self, address, sync, zc_chain_height (self->chain));
 }
 
 //  Tells zc_block_check which transactions were verified on arrival.
@@ -448,11 +421,11 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, zc_block_t *bl
         if (sync)
             sync->shunned_until = zclock_mono () + S_SHUN_MSECS;
         if (conn)
-            s_reply_error_close (self, conn, error);
+            zc_link_error (self->listener, conn, error, true);
     }
     else
     if (conn)
-        s_done (self, conn);
+        zc_link_done (self->listener, conn);
 }
 
 //  The miner found a nonce: seal the block, write it, announce it.
@@ -499,7 +472,7 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
             break;
         cJSON_AddItemToArray (blocks, zc_block_to_json (block));
     }
-    s_send_json (self, "REPLY", conn, NULL, reply);
+    zc_link_reply (self->listener, conn, reply);
 }
 
 //  get_status: where this node stands.
@@ -517,7 +490,7 @@ s_handle_status (self_t *self, uint32_t conn, uint32_t peers)
     cJSON_AddBoolToObject (reply, "mining", self->job != NULL);
     cJSON_AddNumberToObject (reply, "aside", (double) zc_chain_aside_count (self->chain));
     cJSON_AddNumberToObject (reply, "rejected_blocks", (double) self->rejected);
-    s_send_json (self, "REPLY", conn, NULL, reply);
+    zc_link_reply (self->listener, conn, reply);
 }
 
 //  One command from the listener.
@@ -599,7 +572,9 @@ zc_validator_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->listener, NULL);
+    //  The listener is heard only once START has loaded the chain: peers
+    //  may answer our listener before this node has a chain to offer to
+    zpoller_t *poller = zpoller_new (pipe, NULL);
     while (!self->terminated) {
         //  While mining is held for a sync, wake when the hold ends
         int64_t hold = self->hold_until - zclock_mono ();
@@ -620,8 +595,10 @@ zc_validator_actor (zsock_t *pipe, void *args)
             else
             if (streq (command, "START")) {
                 int rc = s_self_start (self);
-                if (rc == 0)
+                if (rc == 0) {
+                    zpoller_add (poller, self->listener);
                     zpoller_add (poller, self->miner);
+                }
                 zsock_signal (pipe, rc == 0? 0: 1);
             }
             zstr_free (&command);
