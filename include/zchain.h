@@ -312,7 +312,7 @@ int64_t zc_ledger_tx_count (zc_ledger_t *self);
 
 //  The durable mempool: transactions acknowledged but not yet confirmed.
 //  zc_ledger_replace moves transactions between it and the chain.
-int zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t *tx);
+int zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t **txs, size_t count);
 int zc_ledger_pool_remove (zc_ledger_t *self, const char *tx_id);
 //  Waiting transactions, oldest first (a list that owns them).
 zlistx_t *zc_ledger_pool_load (zc_ledger_t *self);

@@ -354,23 +354,34 @@ zc_ledger_tx_count (zc_ledger_t *self)
     return count;
 }
 
-//  Keeps an acknowledged transaction in the file, so that it survives a
-//  crash until a block confirms it.
+//  Keeps acknowledged transactions in the file, in one SQL transaction,
+//  so that they survive a crash until a block confirms them.
 int
-zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t *tx)
+zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t **txs, size_t count)
 {
+    if (s_exec (self, "BEGIN IMMEDIATE") != 0)
+        return -1;
+    int rc = 0;
     sqlite3_stmt *stmt = self->pool_insert;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        zc_tx_t *tx = txs [i];
+        sqlite3_reset (stmt);
+        sqlite3_bind_text (stmt, 1, zc_tx_id (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, zc_tx_sender (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 3, zc_tx_data (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 4, zc_tx_signature (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 5, zc_tx_received (tx), -1, SQLITE_STATIC);
+        if (sqlite3_step (stmt) != SQLITE_DONE) {
+            zsys_error ("ledger: cannot keep transaction %s: %s", zc_tx_id (tx),
+                        sqlite3_errmsg (self->db));
+            rc = -1;
+        }
+    }
     sqlite3_reset (stmt);
-    sqlite3_bind_text (stmt, 1, zc_tx_id (tx), -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 2, zc_tx_sender (tx), -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 3, zc_tx_data (tx), -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 4, zc_tx_signature (tx), -1, SQLITE_STATIC);
-    sqlite3_bind_text (stmt, 5, zc_tx_received (tx), -1, SQLITE_STATIC);
-    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
-    if (rc)
-        zsys_error ("ledger: cannot keep transaction %s: %s", zc_tx_id (tx),
-                    sqlite3_errmsg (self->db));
-    sqlite3_reset (stmt);
+    if (rc == 0)
+        rc = s_exec (self, "COMMIT");
+    if (rc != 0)
+        s_exec (self, "ROLLBACK");
     return rc;
 }
 

@@ -16,9 +16,11 @@
 
     Validator link (PAIR bound at zc_endpoint ("listener", name)):
       to the validator
-        TX conn tx                  zc_tx_t * (ownership passes); answer due
-        BLOCK conn address block    zc_block_t * (ownership passes); answer
-                                    due unless conn is 0 (part of a batch)
+        TX conn address tx          zc_tx_t * (ownership passes); answer due
+        BLOCK conn address peer block   zc_block_t * (ownership passes);
+                                    answer due unless conn is 0 (part of a
+                                    batch); peer is where the sender
+                                    listens, or "" if we do not know it
         SYNCED address count last   a "blocks" batch from address was passed
         PEER_STATUS address height tip  a peer's status reply
         STATUS conn peers           get_status; answer due
@@ -240,7 +242,7 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
         }
         count++;
         last = zc_block_index (block);
-        zsock_send (self->validator, "s4sp", "BLOCK", (uint32_t) 0, address, block);
+        zsock_send (self->validator, "s4ssp", "BLOCK", (uint32_t) 0, address, address, block);
     }
     zsock_send (self->validator, "ss88", "SYNCED", address, (uint64_t) count, (uint64_t) (last + 1));
 }
@@ -285,32 +287,22 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         zc_tx_t *tx = zc_tx_from_json (message, &error);
         if (!tx)
             s_error (self, conn, address, error);
-        else
-        if (self->config->verify_txs && !zc_tx_verify (tx)) {
-            zsys_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
-            cJSON *reply = cJSON_CreateObject ();
-            cJSON_AddStringToObject (reply, "type", "error");
-            cJSON_AddStringToObject (reply, "error", "bad transaction signature");
-            cJSON_AddStringToObject (reply, "tx_id", zc_tx_id (tx));
-            zc_tx_destroy (&tx);
-            zc_link_reply (self->bridge, conn, reply);
-        }
-        else
-            zsock_send (self->validator, "s4p", "TX", conn, tx);
+        else        //  the validator checks the signature, once, if new
+            zsock_send (self->validator, "s4sp", "TX", conn, address, tx);
     }
     else
     if (streq (type, "new_block")) {
         const cJSON *payload = cJSON_GetObjectItemCaseSensitive (message, "data");
         const char *error = "new_block has no data object";
         zc_block_t *block = cJSON_IsObject (payload)? zc_block_from_json (payload, &error): NULL;
-        //  Name the sender by where it listens, when we know it, so that
-        //  what its block lacks can be fetched from it
+        //  Find where the sender listens, when we know it, so that what its
+        //  block lacks can be fetched from it
         const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
         s_peer_t *sender = cJSON_IsString (node_id)?
                            s_peer_by_node_id (self, node_id->valuestring): NULL;
         if (block)
-            zsock_send (self->validator, "s4sp", "BLOCK", conn,
-                        sender? sender->address: address, block);
+            zsock_send (self->validator, "s4ssp", "BLOCK", conn, address,
+                        sender? sender->address: "", block);
         else
             s_error (self, conn, address, error);
     }

@@ -42,6 +42,16 @@ typedef struct {
     int64_t shunned_until;      //  its blocks were invalid: ignore it till then
 } s_sync_t;
 
+#define S_TX_BATCH      256                 //  transactions made durable at once
+
+//  A transaction of the current batch, waiting for its answer
+typedef struct {
+    uint32_t conn;              //  connection to answer
+    char tx_id [ZC_HASH_HEX + 1];   //  its id
+    const char *error;          //  why it was refused, or NULL
+    bool fresh;                 //  new to us: in the mempool, not yet durable
+} s_pending_tx_t;
+
 //  Actor state
 typedef struct {
     zsock_t *pipe;              //  actor pipe, to the node role
@@ -57,6 +67,8 @@ typedef struct {
     zhashx_t *syncs;            //  address -> s_sync_t *
     uint64_t rejected;          //  invalid blocks seen
     int64_t hold_until;         //  no mining before then: a peer is ahead
+    s_pending_tx_t batch [S_TX_BATCH];  //  transactions awaiting durability
+    size_t batch_size;          //  how many
     bool terminated;            //  $TERM received
 } self_t;
 
@@ -234,53 +246,86 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
     return 0;
 }
 
-//  A new transaction: into the mempool, and mining starts if idle.
+//  Makes the batch's new transactions durable in one SQL transaction, then
+//  answers every transaction of the batch in arrival order, relays the
+//  new ones, and starts mining if the miners are idle.
 static void
-s_handle_tx (self_t *self, uint32_t conn, zc_tx_t *tx)
+s_flush_txs (self_t *self)
 {
-    char tx_id [ZC_HASH_HEX + 1];
-    snprintf (tx_id, sizeof tx_id, "%s", zc_tx_id (tx));
-    int rc = 1;                         //  known: acknowledged, not added
-    if (!zc_chain_has_tx (self->chain, tx_id))
-        rc = zc_mempool_add (self->mempool, &tx);
-    if (rc == 0) {
-        //  Durable before acknowledged: a crash must not lose it
-        zsock_send (self->writer, "sp", "POOL", zc_mempool_lookup (self->mempool, tx_id));
-        if (zsock_wait (self->writer) != 0) {
-            zc_mempool_remove (self->mempool, tx_id);
-            cJSON *reply = cJSON_CreateObject ();
+    if (self->batch_size == 0)
+        return;
+    zc_tx_t **fresh = (zc_tx_t **) malloc (self->batch_size * sizeof (zc_tx_t *));
+    size_t count = 0;
+    for (size_t i = 0; i < self->batch_size; i++)
+        if (self->batch [i].fresh)
+            fresh [count++] = zc_mempool_lookup (self->mempool, self->batch [i].tx_id);
+    //  Durable before acknowledged: a crash must not lose what we answered
+    bool stored = true;
+    if (count > 0) {
+        char text [24];
+        snprintf (text, sizeof text, "%zu", count);
+        zsock_send (self->writer, "sps", "POOL", fresh, text);
+        stored = zsock_wait (self->writer) == 0;
+    }
+    for (size_t i = 0; i < self->batch_size; i++) {
+        s_pending_tx_t *entry = &self->batch [i];
+        if (entry->fresh && !stored) {
+            zc_mempool_remove (self->mempool, entry->tx_id);
+            entry->error = "transaction could not be stored";
+        }
+        cJSON *reply = cJSON_CreateObject ();
+        if (entry->error) {
             cJSON_AddStringToObject (reply, "type", "error");
-            cJSON_AddStringToObject (reply, "error", "transaction could not be stored");
-            cJSON_AddStringToObject (reply, "tx_id", tx_id);
-            zc_link_reply (self->listener, conn, reply);
-            return;
+            cJSON_AddStringToObject (reply, "error", entry->error);
+        }
+        else {
+            cJSON_AddStringToObject (reply, "type", "MINING_STARTED");
+            cJSON_AddStringToObject (reply, "miner", self->config->node_id);
+            cJSON_AddStringToObject (reply, "message", entry->fresh? "Mining started":
+                                                                     "Transaction already known");
+        }
+        cJSON_AddStringToObject (reply, "tx_id", entry->tx_id);
+        zc_link_reply (self->listener, entry->conn, reply);
+        //  New to us: relay it, so nodes the sender did not reach get it
+        if (entry->fresh && stored) {
+            cJSON *relay = zc_tx_to_json (zc_mempool_lookup (self->mempool, entry->tx_id));
+            cJSON_AddStringToObject (relay, "type", "NEW_TRANSACTION");
+            s_send_json (self, NULL, relay);
         }
     }
-    cJSON *reply = cJSON_CreateObject ();
-    if (rc < 0) {
-        cJSON_AddStringToObject (reply, "type", "error");
-        cJSON_AddStringToObject (reply, "error", "mempool is full");
-        cJSON_AddStringToObject (reply, "tx_id", tx_id);
-        zc_tx_destroy (&tx);
-        zc_link_reply (self->listener, conn, reply);
-        return;
+    free (fresh);
+    self->batch_size = 0;
+    if (count > 0 && stored && !self->job)
+        s_mine_next (self);
+}
+
+//  A transaction arrived: checked and put in the mempool now, answered
+//  when the batch it joins is durable (or at once if it is not new).
+//  Batching makes one SQL transaction serve many acknowledgements.
+static void
+s_handle_tx (self_t *self, uint32_t conn, const char *address, zc_tx_t *tx)
+{
+    s_pending_tx_t *entry = &self->batch [self->batch_size++];
+    entry->conn = conn;
+    snprintf (entry->tx_id, sizeof entry->tx_id, "%s", zc_tx_id (tx));
+    entry->error = NULL;
+    entry->fresh = false;
+    if (zc_chain_has_tx (self->chain, entry->tx_id)
+    ||  zc_mempool_lookup (self->mempool, entry->tx_id))
+        ;                               //  known: acknowledged, not added
+    else
+    if (self->config->verify_txs && !zc_tx_verify (tx)) {
+        zsys_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
+        entry->error = "bad transaction signature";
     }
+    else
+    if (zc_mempool_add (self->mempool, &tx) != 0)
+        entry->error = "mempool is full";
+    else
+        entry->fresh = true;
     zc_tx_destroy (&tx);                //  if the mempool did not take it
-    cJSON_AddStringToObject (reply, "type", "MINING_STARTED");
-    cJSON_AddStringToObject (reply, "miner", self->config->node_id);
-    cJSON_AddStringToObject (reply, "tx_id", tx_id);
-    cJSON_AddStringToObject (reply, "message", rc == 0? "Mining started":
-                             "Transaction already known");
-    zc_link_reply (self->listener, conn, reply);
-    if (rc == 0) {
-        //  New to us: relay it, so nodes the sender did not reach get it
-        zc_tx_t *held = zc_mempool_lookup (self->mempool, tx_id);
-        cJSON *relay = zc_tx_to_json (held);
-        cJSON_AddStringToObject (relay, "type", "NEW_TRANSACTION");
-        s_send_json (self, NULL, relay);
-        if (!self->job)
-            s_mine_next (self);
-    }
+    if (self->batch_size == S_TX_BATCH)
+        s_flush_txs (self);
 }
 
 //  The sync state for a peer, made on first use.
@@ -366,7 +411,8 @@ s_handle_peer_status (self_t *self, const char *address, int64_t height, const c
     bool ahead = height > zc_chain_height (self->chain)
               || (height == zc_chain_height (self->chain)
                   && strcmp (tip, zc_chain_tip_hash (self->chain)) < 0);
-    if (!ahead || zc_chain_has_block (self->chain, tip))
+    //  A better tip we hold aside still lacks its ancestors: fetch them too
+    if (!ahead)
         return;
     s_sync_t *sync = s_sync_for (self, address);
     if (!sync || zclock_mono () < sync->shunned_until
@@ -390,9 +436,11 @@ s_tx_verified (const char *tx_id, void *arg)
     return zc_mempool_lookup (self->mempool, tx_id) != NULL;
 }
 
-//  A block from a peer (conn 0: part of a batch, nobody to answer).
+//  A block from address (conn 0: part of a batch, nobody to answer);
+//  peer is where its sender listens, or "" if unknown.
 static void
-s_handle_block (self_t *self, uint32_t conn, const char *address, zc_block_t *block)
+s_handle_block (self_t *self, uint32_t conn, const char *address, const char *peer,
+                zc_block_t *block)
 {
     int64_t index = zc_block_index (block);
     const char *error = zc_block_check (block, self->config->difficulty,
@@ -406,8 +454,9 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, zc_block_t *bl
         if (result == ZC_CHAIN_SWITCH)
             s_switch (self, plan, conn != 0);   //  relay gossip, not batches
         else
-        if (result == ZC_CHAIN_ORPHAN)
-            s_handle_orphan (self, address, index);
+        if (result == ZC_CHAIN_ORPHAN && *peer)
+            s_handle_orphan (self, peer, index);
+        //  (a sender we cannot dial is caught up with by the status round)
     }
     zc_block_destroy (&block);
     if (result == ZC_CHAIN_INVALID) {
@@ -417,7 +466,7 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, zc_block_t *bl
         self->rejected++;
         zsys_warning ("%s: rejected block %" PRId64 " from %s: %s",
                       self->config->name, index, address, error);
-        s_sync_t *sync = s_sync_for (self, address);
+        s_sync_t *sync = *peer? s_sync_for (self, peer): NULL;
         if (sync)
             sync->shunned_until = zclock_mono () + S_SHUN_MSECS;
         if (conn)
@@ -501,29 +550,38 @@ s_self_handle_listener (self_t *self)
     char *command = msg? zmsg_popstr (msg): NULL;
     char *conn_text = msg? zmsg_popstr (msg): NULL;
     uint32_t conn = conn_text? (uint32_t) strtoul (conn_text, NULL, 10): 0;
+    //  Anything but a transaction sees the batch settled first, so that a
+    //  block never meets a transaction that is in the mempool but not yet
+    //  durable
+    if (command && !streq (command, "TX"))
+        s_flush_txs (self);
     if (!command)
         ;
     else
     if (streq (command, "TX")) {
+        char *address = zmsg_popstr (msg);
         zframe_t *frame = zmsg_pop (msg);
         zc_tx_t *tx = NULL;
         if (frame && zframe_size (frame) == sizeof (void *))
             memcpy (&tx, zframe_data (frame), sizeof (void *));
         zframe_destroy (&frame);
         if (tx)
-            s_handle_tx (self, conn, tx);
+            s_handle_tx (self, conn, address? address: "?", tx);
+        zstr_free (&address);
     }
     else
     if (streq (command, "BLOCK")) {
         char *address = zmsg_popstr (msg);
+        char *peer = zmsg_popstr (msg);
         zframe_t *frame = zmsg_pop (msg);
         zc_block_t *block = NULL;
         if (frame && zframe_size (frame) == sizeof (void *))
             memcpy (&block, zframe_data (frame), sizeof (void *));
         zframe_destroy (&frame);
-        if (block && address)
-            s_handle_block (self, conn, address, block);
+        if (block && address && peer)
+            s_handle_block (self, conn, address, peer, block);
         zstr_free (&address);
+        zstr_free (&peer);
     }
     else
     if (streq (command, "SYNCED")) {
@@ -604,8 +662,14 @@ zc_validator_actor (zsock_t *pipe, void *args)
             zstr_free (&command);
         }
         else
-        if (which == self->listener)
-            s_self_handle_listener (self);
+        if (which == self->listener) {
+            //  Take what is queued (bounded), then settle the batch
+            int budget = S_TX_BATCH;
+            do
+                s_self_handle_listener (self);
+            while (--budget > 0 && (zsock_events (self->listener) & ZMQ_POLLIN));
+            s_flush_txs (self);
+        }
         else
         if (self->miner && which == self->miner)
             s_handle_miner (self);

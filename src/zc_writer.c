@@ -11,8 +11,9 @@
         OPEN path               -> signal 0, or -1 if the file cannot be used
         APPLY plan              zc_plan_t * (borrowed until the signal)
                                 -> signal 0, or -1 if nothing was written
-        POOL tx                 zc_tx_t * (borrowed until the signal): keep
-                                an acknowledged transaction -> signal 0/-1
+        POOL txs count          zc_tx_t ** (borrowed until the signal): keep
+                                transactions about to be acknowledged, in
+                                one SQL transaction -> signal 0/-1
         $TERM                   ends the actor
 
     PUB socket bound at zc_endpoint ("ledger", name), after each commit:
@@ -138,12 +139,15 @@ s_self_handle_pipe (self_t *self)
     else
     if (streq (command, "POOL")) {
         zframe_t *frame = zmsg_pop (msg);
-        zc_tx_t *tx = NULL;
+        char *count = zmsg_popstr (msg);
+        zc_tx_t **txs = NULL;
         if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&tx, zframe_data (frame), sizeof (void *));
-        int rc = tx && self->ledger? zc_ledger_pool_add (self->ledger, tx): -1;
+            memcpy (&txs, zframe_data (frame), sizeof (void *));
+        int rc = txs && count && self->ledger?
+                 zc_ledger_pool_add (self->ledger, txs, (size_t) atoll (count)): -1;
         zsock_signal (self->pipe, rc == 0? 0: 1);
         zframe_destroy (&frame);
+        zstr_free (&count);
     }
     else
         zsys_error ("%s: writer: unknown command %s", self->name, command);
