@@ -53,7 +53,9 @@
 #define S_READ_CHUNK    65536           //  bytes read per recv
 #define S_MAX_INFLIGHT  64              //  requests in flight per connection
 #define S_MIN_OUT_CAP   (16 * 1024 * 1024)  //  output buffer cap, at least
-#define S_RETRY_MSECS   1000            //  pause before redialling a peer
+#define S_RETRY_MSECS   100             //  pause before redialling a peer that
+                                        //  refused us (sends meanwhile: DOWN)
+#define S_CONNECT_MSECS 3000            //  a dial not answered by then fails
 
 //  One TCP connection, accepted or opened by us
 typedef struct {
@@ -63,6 +65,7 @@ typedef struct {
     bool outgoing;              //  we opened it (to a peer)
     bool post;                  //  one-shot POST connection
     bool connecting;            //  connect() still in progress
+    int64_t dialled;            //  when connect() started
     zc_codec_t *codec;          //  input reassembly, capped
     zchunk_t *out;              //  bytes waiting to be sent
     size_t out_offset;          //  bytes of out already sent
@@ -405,6 +408,7 @@ s_dial (self_t *self, const char *address, bool post)
     s_conn_t *conn = s_conn_new (self, fd, address, !post);
     zc_codec_set_framing (conn->codec, ZC_FRAMING_LINE);
     conn->connecting = true;
+    conn->dialled = zclock_mono ();
     conn->post = post;
     if (!post)
         zhashx_insert (self->outgoing, address, conn);
@@ -594,9 +598,16 @@ s_self_run (self_t *self)
         if (self->terminated)
             break;
         //  Connections first, so the ids the link names below are current
+        int64_t now = zclock_mono ();
         for (size_t i = first_conn; i < count; i++) {
             conn = polled [i];
             short revents = items [i].revents;
+            if (conn->connecting && !revents && now - conn->dialled > S_CONNECT_MSECS) {
+                zc_debug ("%s: dialling %s timed out", self->name, conn->address);
+                zhashx_update (self->failed, conn->address, zsys_sprintf ("%" PRId64, now));
+                s_conn_close (self, conn);
+                continue;
+            }
             if (!revents)
                 continue;
             if (conn->connecting && (revents & (ZMQ_POLLOUT | ZMQ_POLLERR))) {

@@ -33,6 +33,8 @@
 #define S_RETRY_MIN     100         //  first pause before re-posting, msecs
 #define S_RETRY_MAX     5000        //  longest pause before re-posting
 #define S_MAX_FIELD     1024        //  longest purchase string field
+#define S_MAX_NODES     256         //  nodes known, at most
+#define S_DISCOVER_MSECS 5000       //  how often nodes are asked for their peers
 
 //  A client request waiting for the nodes' answers
 typedef struct {
@@ -86,6 +88,7 @@ typedef struct {
     zc_keys_t *keys;            //  signs purchases
     s_node_t *nodes;            //  every node of the deployment
     size_t node_count;          //  how many
+    int64_t next_discovery;     //  when to ask the nodes for their peers
     zlistx_t *requests;         //  s_request_t * not yet replied, oldest first
     zlistx_t *queue;            //  confirmation lines for the server, in order
     bool posting;               //  the queue's head is on its way
@@ -96,19 +99,30 @@ typedef struct {
     bool terminated;            //  $TERM received
 } self_t;
 
+//  Adds a node to broadcast to (the file's, or one a node_list named).
+static void
+s_node_add (self_t *self, const char *address)
+{
+    for (size_t i = 0; i < self->node_count; i++)
+        if (streq (self->nodes [i].address, address))
+            return;
+    if (self->node_count == S_MAX_NODES)
+        return;
+    s_node_t *node = &self->nodes [self->node_count++];
+    node->address = strdup (address);
+    node->pending = zlistx_new ();
+    zlistx_set_destructor (node->pending, (czmq_destructor *) s_pending_free);
+}
+
 static self_t *
 s_self_new (zsock_t *pipe, zc_service_config_t *config)
 {
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     self->pipe = pipe;
     self->config = config;
-    self->node_count = config->node_count;
-    self->nodes = (s_node_t *) zmalloc ((config->node_count + 1) * sizeof (s_node_t));
-    for (size_t i = 0; i < config->node_count; i++) {
-        self->nodes [i].address = strdup (config->nodes [i]);
-        self->nodes [i].pending = zlistx_new ();
-        zlistx_set_destructor (self->nodes [i].pending, (czmq_destructor *) s_pending_free);
-    }
+    self->nodes = (s_node_t *) zmalloc (S_MAX_NODES * sizeof (s_node_t));
+    for (size_t i = 0; i < config->node_count && i < S_MAX_NODES; i++)
+        s_node_add (self, config->nodes [i]);
     self->requests = zlistx_new ();
     self->queue = zlistx_new ();
     zlistx_set_destructor (self->queue, (czmq_destructor *) zstr_free);
@@ -428,6 +442,23 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         s_reply_error (self, conn, address, message? "request is not a JSON object":
                                                       "request is not JSON");
     else
+    if (node && cJSON_IsString (type) && streq (type->valuestring, "node_list")) {
+        //  The gateway's nodes are the file's plus those the nodes know
+        const cJSON *entry;
+        cJSON_ArrayForEach (entry, cJSON_GetObjectItemCaseSensitive (message, "nodes")) {
+            const cJSON *host = cJSON_GetObjectItemCaseSensitive (entry, "host");
+            const cJSON *port = cJSON_GetObjectItemCaseSensitive (entry, "port");
+            if (cJSON_IsString (host) && strlen (host->valuestring) < 256 && cJSON_IsNumber (port)
+            &&  port->valuedouble >= 1 && port->valuedouble <= 65535) {
+                char address [300];
+                snprintf (address, sizeof address, "%s:%d", host->valuestring,
+                          (int) port->valuedouble);
+                s_node_add (self, address);
+            }
+        }
+        zc_link_done (self->bridge, conn);
+    }
+    else
     if (node && cJSON_IsString (type)) {
         //  A node's answer on our own connection to it
         const cJSON *tx_id = cJSON_GetObjectItemCaseSensitive (message, "tx_id");
@@ -520,11 +551,24 @@ s_expire_requests (self_t *self)
     zlistx_destroy (&expired);
 }
 
+//  Asks every node for its peers, now and then.
+static void
+s_discover (self_t *self)
+{
+    if (zclock_mono () < self->next_discovery)
+        return;
+    self->next_discovery = zclock_mono () + S_DISCOVER_MSECS;
+    const char *text = "{\"type\":\"node_discovery\"}";
+    size_t count = self->node_count;    //  not those this round adds
+    for (size_t i = 0; i < count; i++)
+        zsock_send (self->bridge, "ssb", "SEND", self->nodes [i].address, text, strlen (text));
+}
+
 //  Milliseconds until the next timed duty.
 static int
 s_next_timeout (self_t *self)
 {
-    int64_t now = zclock_mono (), next = now + 1000;
+    int64_t now = zclock_mono (), next = self->next_discovery;
     s_request_t *request = (s_request_t *) zlistx_first (self->requests);
     while (request && request->replied)
         request = (s_request_t *) zlistx_next (self->requests);
@@ -559,6 +603,7 @@ zc_gateway_actor (zsock_t *pipe, void *args)
             s_self_handle_bridge (self);
         s_expire_requests (self);
         s_post_next (self);
+        s_discover (self);
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);
