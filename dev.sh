@@ -45,11 +45,17 @@ build () {
       make -s -j"$jobs" >/dev/null )
 }
 
-#   Runs make check in a build folder; prints each test program's summary.
+#   Runs make check in a build folder; prints each test program's summary,
+#   and what make said if it stopped before running the tests.
 check () {
     local name=$1 status=0
-    ( cd "build-$name" && make -s -j"$jobs" check >/dev/null 2>&1 ) || status=1
-    for log in "build-$name"/tests/*.log; do
+    ( cd "build-$name" && make -s -j"$jobs" check >check.out 2>&1 ) || status=1
+    local logs=("build-$name"/tests/test_*.log)
+    if [ ! -e "${logs[0]}" ]; then
+        echo "$name: make check ran no test:"; tail -n 20 "build-$name/check.out"
+        return 1
+    fi
+    for log in "${logs[@]}"; do
         printf '%-8s %-28s %s\n' "$name" "$(basename "$log" .log)" \
             "$(grep -h 'Checks:' "$log" | tail -n 1)"
         grep -h -E ':[EF]:' "$log" | head -n 20 || true
@@ -66,7 +72,7 @@ summary () {
         errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
         failed=$((failed + failures + errors))
         passed=$((passed + checks - failures - errors))
-    done < <(grep -h 'Checks:' build-*/tests/*.log)
+    done < <(grep -h 'Checks:' build-*/tests/test_*.log 2>/dev/null)
     echo "tests: $passed passed, $failed failed"
 }
 
