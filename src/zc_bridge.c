@@ -30,7 +30,12 @@
                                     kept open, redialled after a pause)
         POST address body           open a new connection to address, send
                                     body as one line, close (the seed's
-                                    one-shot notification)
+                                    one-shot notification).  Our side is
+                                    shut once sent; the post counts as
+                                    delivered when the receiver closes its
+                                    side (it has read it), or S_POST_MSECS
+                                    later, so posts one after another are
+                                    handled in order
       to the listener, about connections of our own
         DOWN address                what was sent to address may be lost:
                                     the dial failed or the connection ended
@@ -56,6 +61,7 @@
 #define S_RETRY_MSECS   100             //  pause before redialling a peer that
                                         //  refused us (sends meanwhile: DOWN)
 #define S_CONNECT_MSECS 3000            //  a dial not answered by then fails
+#define S_POST_MSECS    5000            //  longest wait for a POST's receiver
 
 //  One TCP connection, accepted or opened by us
 typedef struct {
@@ -64,6 +70,7 @@ typedef struct {
     char *address;              //  peer address, "host:port"
     bool outgoing;              //  we opened it (to a peer)
     bool post;                  //  one-shot POST connection
+    int64_t shut_at;            //  POST: when our side was shut, or 0
     bool connecting;            //  connect() still in progress
     int64_t dialled;            //  when connect() started
     zc_codec_t *codec;          //  input reassembly, capped
@@ -139,7 +146,7 @@ s_conn_close (self_t *self, s_conn_t *conn)
     if (conn->outgoing && zhashx_lookup (self->outgoing, conn->address) == conn)
         zhashx_delete (self->outgoing, conn->address);
     //  Whoever sent on a connection of ours must learn it has ended
-    if (conn->post && conn->closing && s_conn_unsent (conn) == 0 && !conn->connecting)
+    if (conn->post && conn->shut_at && !conn->closing && self->link)
         zsock_send (self->link, "ss", "POSTED", conn->address);
     else
     if ((conn->outgoing || conn->post) && self->link)
@@ -281,10 +288,30 @@ s_conn_drain (self_t *self, s_conn_t *conn)
     }
 }
 
+//  A POST's life after it is sent: shut our side, then wait for the
+//  receiver to close its own (or for S_POST_MSECS); true if it closed.
+static bool
+s_conn_post_progress (self_t *self, s_conn_t *conn)
+{
+    if (!conn->post || conn->connecting || conn->closing || s_conn_unsent (conn) > 0)
+        return false;
+    if (!conn->shut_at) {
+        shutdown (conn->fd, SHUT_WR);
+        conn->shut_at = zclock_mono ();
+    }
+    if (conn->read_closed || zclock_mono () - conn->shut_at > S_POST_MSECS) {
+        s_conn_close (self, conn);      //  POSTED
+        return true;
+    }
+    return false;
+}
+
 //  Closes the connection if nothing more can happen on it; true if closed.
 static bool
 s_conn_reap (self_t *self, s_conn_t *conn)
 {
+    if (conn->post)
+        return s_conn_post_progress (self, conn);
     bool done = s_conn_unsent (conn) == 0
              && (conn->closing || (conn->read_closed && conn->inflight == 0));
     if (done)
@@ -301,6 +328,8 @@ s_conn_read (self_t *self, s_conn_t *conn)
     for (int reads = 0; reads < 4 && !conn->read_closed; reads++) {
         ssize_t size = recv (conn->fd, buffer, sizeof buffer, 0);
         if (size > 0) {
+            if (conn->post)
+                continue;                   //  a POST's receiver has nothing to say
             if (zc_codec_feed (conn->codec, buffer, (size_t) size) != 0) {
                 s_conn_protocol_error (self, conn, zc_codec_error (conn->codec));
                 return;
@@ -318,6 +347,7 @@ s_conn_read (self_t *self, s_conn_t *conn)
                               self->name, conn->address, zc_codec_pending (conn->codec));
             if (size < 0)
                 conn->closing = true;       //  reset: nothing can be sent
+                                            //  (for a POST: DOWN, not POSTED)
         }
         else
             break;
@@ -522,8 +552,7 @@ s_self_handle_link (self_t *self)
             ||  s_conn_flush (conn) != 0)
                 s_conn_close (self, conn);
             else
-            if (post)
-                conn->closing = true;   //  close once sent
+                s_conn_post_progress (self, conn);  //  a POST sent at once
         }
         free (address);
     }
@@ -602,6 +631,10 @@ s_self_run (self_t *self)
         for (size_t i = first_conn; i < count; i++) {
             conn = polled [i];
             short revents = items [i].revents;
+            if (conn->post && conn->shut_at && !revents) {
+                s_conn_post_progress (self, conn);  //  its receiver's time is up?
+                continue;
+            }
             if (conn->connecting && !revents && now - conn->dialled > S_CONNECT_MSECS) {
                 zc_debug ("%s: dialling %s timed out", self->name, conn->address);
                 zhashx_update (self->failed, conn->address, zsys_sprintf ("%" PRId64, now));
@@ -648,14 +681,19 @@ zc_bridge_actor (zsock_t *pipe, void *args)
 //  gateway, server) or forward to one (validator), so each speaks the
 //  protocol above the same way.
 
-//  An inproc PAIR with no high-water mark: actors never block each other;
-//  the bridge's per-connection window bounds what can queue.
+//  An inproc PAIR with no high-water mark and no waiting: actors never
+//  block each other; the bridge's per-connection window bounds what can
+//  queue.
 zsock_t *
 zc_link_new (const char *role, const char *name, bool bind)
 {
     zsock_t *link = zsock_new (ZMQ_PAIR);
     zsock_set_sndhwm (link, 0);
     zsock_set_rcvhwm (link, 0);
+    //  A PAIR whose peer is gone blocks a send for ever; with no high-water
+    //  mark a send to a live peer never waits, so a send that would wait
+    //  can only be one during shutdown, and is dropped
+    zsock_set_sndtimeo (link, 0);
     char *endpoint = zc_endpoint (role, name);
     int rc = bind? zsock_bind (link, "%s", endpoint): zsock_connect (link, "%s", endpoint);
     assert (rc == 0);

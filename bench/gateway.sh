@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+#   bench/gateway.sh - gateway requests per second and latency under zchain-load
+#
+#       ZCHAIN_BUILDDIR=BUILD bench/gateway.sh
+#
+#   Starts a deployment (five nodes at difficulty 4, one miner thread each,
+#   a gateway and the reference server, as etc/zchain.conf) and runs
+#   zchain-load against the gateway, closed loop (each client sends when
+#   its last reply came), keep-alive: health and submit_transaction with 1,
+#   50 and 1,000 clients, then health with 10,000 clients (the target:
+#   every one served).  submit_transaction's reference is health with as
+#   many clients; health's is redis-server's PING measured by the same
+#   client code, which needs a redis mode in zchain-load (there is none
+#   yet) and redis-server installed: the figure says which is missing.
+#   Runs only if zchain-load --help offers --json; else writes a result
+#   with "skipped".  Writes $results/gateway.json.
+set -euo pipefail
+# shellcheck source=bench/common.sh
+source "$(dirname "$0")/common.sh"
+
+seconds=${GATEWAY_SECONDS:-4}
+
+#   Why there is no redis-server PING reference in this run.
+redis_note () {
+    if ! command -v redis-server >/dev/null 2>&1; then
+        echo "redis-server is not installed on this machine; zchain-load has no redis mode yet"
+    else
+        echo "zchain-load has no redis mode yet (redis-server is installed)"
+    fi
+}
+
+#   Runs zchain-load: clients action json-file [more flags...]; prints
+#   nothing, leaves the report in json-file.  A failed run leaves no file.
+run_load () {
+    local clients=$1 action=$2 json=$3
+    shift 3
+    say "$action with $clients clients, $seconds s"
+    "$zchain_load" -a "$deploy_gateway" --clients "$clients" --rate 0 \
+        --duration "$seconds" --mix "$action" --keep-alive --grace 5 \
+        --json "$json" "$@" >"$json.out" 2>&1 || true
+    tail -n 4 "$json.out" >&2
+}
+
+#   Prints a number from a zchain-load report: file jq-path (null if absent).
+report_value () {
+    if [ -s "$1" ]; then
+        jq -c "$2 // null" "$1"
+    else
+        echo null
+    fi
+}
+
+#   Runs every case and writes gateway.json.
+main () {
+    bench_init
+    local started figures details
+    started=$(now_timestamp)
+    figures=$bench_tmp/figures.jsonl
+    details=$bench_tmp/details.jsonl
+    : > "$figures"
+    : > "$details"
+    if ! zchain_load_ready; then
+        write_skipped gateway "zchain-load not available"
+        return 0
+    fi
+    deploy "$bench_tmp/net" 4 5 start
+    local note clients action json rate p50 p99 failed sent health_rate
+    note=$(redis_note)
+    for clients in 1 50 1000; do
+        for action in health submit_transaction; do
+            json=$bench_tmp/$action-$clients.json
+            if [ "$action" = health ]; then
+                run_load "$clients" health "$json" --prepare 400000
+            else
+                run_load "$clients" submit_transaction "$json" --prepare 40000
+            fi
+            rate=$(report_value "$json" .total.throughput)
+            p50=$(report_value "$json" .total.latency_ms.p50)
+            p99=$(report_value "$json" .total.latency_ms.p99)
+            failed=$(report_value "$json" .total.failed)
+            sent=$(report_value "$json" .total.sent)
+            if [ "$rate" = null ]; then
+                say "$action with $clients clients: no report"
+                continue
+            fi
+            if [ "$action" = health ]; then
+                health_rate=$rate
+                figure_json "gateway health req/s, $clients clients" "$rate" "req/s" \
+                    "redis-server PING req/s: not measured (details.redis_ping)" null \
+                    >> "$figures"
+            else
+                figure_json "gateway submit_transaction req/s, $clients clients" "$rate" \
+                    "req/s" "gateway health req/s, $clients clients" "${health_rate:-null}" \
+                    >> "$figures"
+            fi
+            figure_json "gateway $action latency p99, $clients clients" "$p99" ms \
+                "p50" "$p50" >> "$figures"
+            jq -cn --arg action "$action" --argjson clients "$clients" \
+                --argjson sent "$sent" --argjson failed "$failed" \
+                --slurpfile report "$json" \
+                '{action: $action, clients: $clients, sent: $sent, failed: $failed,
+                  throughput: $report [0].total.throughput,
+                  latency_ms: $report [0].total.latency_ms,
+                  failures: $report [0].failures, notes: $report [0].notes}' >> "$details"
+        done
+    done
+
+    #   Ten thousand clients held at once, every one served
+    json=$bench_tmp/health-10000.json
+    run_load 10000 health "$json" --prepare 400000 --ramp 1
+    failed=$(report_value "$json" .total.failed)
+    sent=$(report_value "$json" .total.sent)
+    rate=$(report_value "$json" .total.throughput)
+    if [ "$failed" != null ]; then
+        figure_json "gateway health with 10,000 clients: failed requests" "$failed" \
+            requests "sent" "$sent" max 1 >> "$figures"
+        figure_json "gateway health req/s, 10000 clients" "$rate" "req/s" >> "$figures"
+        jq -cn --argjson sent "$sent" --argjson failed "$failed" --slurpfile report "$json" \
+            '{action: "health", clients: 10000, sent: $sent, failed: $failed,
+              throughput: $report [0].total.throughput,
+              latency_ms: $report [0].total.latency_ms,
+              failures: $report [0].failures, notes: $report [0].notes}' >> "$details"
+    fi
+    stop_since "$deploy_first"
+    write_result gateway "$started" "$figures" \
+        "$(jq -cs --arg note "$note" --argjson seconds "$seconds" \
+            '{deployment: "5 nodes at difficulty 4 (1 miner thread each), gateway, server; one zchaind process",
+              load: "zchain-load closed loop, keep-alive, \($seconds) s per case",
+              redis_ping: ("not measured: " + $note), runs: .}' "$details")"
+}
+
+main "$@"
