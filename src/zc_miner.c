@@ -3,8 +3,9 @@
 
     The block hash is SHA-256 (preimage || decimal nonce).  The preimage is
     fixed for a job, so its whole 64-byte blocks are compressed once (the
-    midstate) and each nonce costs only the tail: a copy of the midstate,
-    the last partial block with the nonce digits, and the padding.
+    midstate) and each nonce costs only the final block or two, laid out by
+    hand (tail, digits, padding, length) and fed to the compression
+    function directly; the digits are stepped in place.
 
     Threads split the nonce space by stride (thread t tries t, t + n,
     t + 2n, ...).  Each checks the shared job generation every
@@ -52,30 +53,71 @@ typedef struct {
     pthread_t thread;           //  its thread
 } s_worker_t;
 
-//  Writes n in decimal; returns its length.
-static size_t
-s_decimal (uint64_t n, char *out)
+//  What one thread hashes for each nonce: the last block or two of the
+//  message, laid out by hand (preimage tail, nonce digits, the 0x80 pad
+//  byte, zeros, the message length in bits), so a nonce costs only the
+//  compressions themselves.  Digits are stepped in place; the layout is
+//  redone only when the nonce gains a digit.
+typedef struct {
+    SHA_LONG midstate [8];      //  state after the preimage's whole blocks
+    size_t whole;               //  bytes those blocks hold
+    unsigned char block [2 * SHA256_CBLOCK];    //  the final block(s)
+    size_t tail;                //  preimage bytes at the start of block
+    size_t digits;              //  nonce digits after them
+    size_t blocks;              //  1 or 2 final blocks
+    uint64_t nonce;             //  the nonce the digits spell
+} s_work_t;
+
+//  Lays out the final block(s) for work->nonce.
+static void
+s_work_layout (s_work_t *work)
 {
     char digits [24];
-    size_t length = 0;
+    size_t count = 0;
+    uint64_t n = work->nonce;
     do {
-        digits [length++] = (char) ('0' + n % 10);
+        digits [count++] = (char) ('0' + n % 10);
         n /= 10;
     } while (n);
-    for (size_t i = 0; i < length; i++)
-        out [i] = digits [length - 1 - i];
-    return length;
+    unsigned char *cursor = work->block + work->tail;
+    for (size_t i = 0; i < count; i++)
+        *cursor++ = (unsigned char) digits [count - 1 - i];
+    work->digits = count;
+    size_t used = work->tail + count;
+    work->blocks = used + 9 <= SHA256_CBLOCK? 1: 2;
+    size_t end = work->blocks * SHA256_CBLOCK;
+    work->block [used] = 0x80;
+    memset (work->block + used + 1, 0, end - used - 1);
+    uint64_t bits = (uint64_t) (work->whole + used) * 8;
+    for (int i = 0; i < 8; i++)
+        work->block [end - 1 - i] = (unsigned char) (bits >> (8 * i));
 }
 
-//  True if the digest's hex form starts with difficulty zeros.
-static bool
-s_meets (const unsigned char *digest, int difficulty)
+//  Moves to nonce + step, stepping the decimal digits in place.
+static void
+s_work_step (s_work_t *work, uint64_t step)
 {
-    int i = 0;
-    for (; i + 1 < difficulty; i += 2)
-        if (digest [i / 2])
+    work->nonce += step;
+    unsigned char *digit = work->block + work->tail + work->digits - 1;
+    unsigned carry = (unsigned) step;
+    while (carry && digit >= work->block + work->tail) {
+        unsigned value = (unsigned) (*digit - '0') + carry;
+        *digit-- = (unsigned char) ('0' + value % 10);
+        carry = value / 10;
+    }
+    if (carry)
+        s_work_layout (work);           //  one digit more
+}
+
+//  True if the state's hex form starts with difficulty zeros.
+static bool
+s_meets (const SHA_LONG *h, int difficulty)
+{
+    int word = 0;
+    for (; difficulty >= 8; difficulty -= 8)
+        if (h [word++])
             return false;
-    return i == difficulty || (digest [i / 2] >> 4) == 0;
+    return difficulty == 0 || (h [word] >> (32 - 4 * difficulty)) == 0;
 }
 
 //  Mines one job until a nonce is found or the generation moves on.
@@ -85,29 +127,35 @@ s_mine (s_worker_t *worker, zsock_t *found, const char *preimage, int difficulty
 {
     s_shared_t *shared = worker->shared;
     size_t length = strlen (preimage);
-    size_t whole = length - length % SHA256_CBLOCK;
-    SHA256_CTX midstate;
-    SHA256_Init (&midstate);
-    SHA256_Update (&midstate, preimage, whole);
-    //  The tail of the preimage, then room for the nonce digits
-    char tail [SHA256_CBLOCK + 32];
-    size_t tail_length = length - whole;
-    memcpy (tail, preimage + whole, tail_length);
-
-    uint64_t nonce = (uint64_t) worker->number;
+    s_work_t work;
+    work.whole = length - length % SHA256_CBLOCK;
+    SHA256_CTX context;
+    SHA256_Init (&context);
+    SHA256_Update (&context, preimage, work.whole);
+    memcpy (work.midstate, context.h, sizeof work.midstate);
+    work.tail = length - work.whole;
+    memcpy (work.block, preimage + work.whole, work.tail);
+    work.nonce = (uint64_t) worker->number;
+    s_work_layout (&work);
     uint64_t stride = (uint64_t) shared->threads;
-    unsigned char digest [SHA256_DIGEST_LENGTH];
+    if (difficulty > 64)
+        difficulty = 64;
+
     while (true) {
-        for (int i = 0; i < S_CHECK_EVERY; i++, nonce += stride) {
-            size_t size = tail_length + s_decimal (nonce, tail + tail_length);
-            SHA256_CTX context = midstate;
-            SHA256_Update (&context, tail, size);
-            SHA256_Final (digest, &context);
-            if (s_meets (digest, difficulty)) {
+        for (int i = 0; i < S_CHECK_EVERY; i++, s_work_step (&work, stride)) {
+            memcpy (context.h, work.midstate, sizeof work.midstate);
+            SHA256_Transform (&context, work.block);
+            if (work.blocks == 2)
+                SHA256_Transform (&context, work.block + SHA256_CBLOCK);
+            if (s_meets (context.h, difficulty)) {
+                unsigned char digest [SHA256_DIGEST_LENGTH];
+                for (int word = 0; word < 8; word++)
+                    for (int byte = 0; byte < 4; byte++)
+                        digest [word * 4 + byte] = (unsigned char) (context.h [word] >> (24 - 8 * byte));
                 char hash [ZC_HASH_HEX + 1];
                 zc_hex_encode (digest, sizeof digest, hash);
                 atomic_fetch_add (&shared->hashes, (uint64_t) i + 1);
-                zsock_send (found, "s888s", "FOUND", job_id, generation, nonce, hash);
+                zsock_send (found, "s888s", "FOUND", job_id, generation, work.nonce, hash);
                 return;
             }
         }

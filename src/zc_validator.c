@@ -487,7 +487,20 @@ s_handle_miner (self_t *self)
     &&  command && streq (command, "FOUND") && self->job && job_id == self->job_id) {
         zc_block_t *block = self->job;
         self->job = NULL;
+        //  The pool's hash is checked once the slow way before it is
+        //  signed: a wrong one would be refused by every peer
         zc_block_seal (block, nonce, hash, self->config->node_id, self->keys);
+        char check [ZC_HASH_HEX + 1];
+        zc_block_compute_hash (block, check);
+        if (strcmp (check, hash) != 0 || !zc_hash_meets (check, self->config->difficulty)) {
+            zsys_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
+                        self->config->name, nonce);
+            zc_block_destroy (&block);
+            s_mine_next (self);
+            zstr_free (&command);
+            zstr_free (&hash);
+            return;
+        }
         zc_plan_t *plan = NULL;
         const char *error = NULL;
         if (zc_chain_offer (self->chain, block, &plan, &error) == ZC_CHAIN_SWITCH)
