@@ -17,6 +17,7 @@
     Validator link (PAIR bound at zc_endpoint ("listener", name)):
       to the validator
         TX conn address tx          zc_tx_t * (ownership passes); answer due
+                                    unless conn is 0 (relayed by a peer)
         BLOCK conn address peer block   zc_block_t * (ownership passes);
                                     answer due unless conn is 0 (part of a
                                     batch); peer is where the sender
@@ -289,6 +290,27 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
             s_error (self, conn, address, error);
         else        //  the validator checks the signature, once, if new
             zsock_send (self->validator, "s4sp", "TX", conn, address, tx);
+    }
+    else
+    if (streq (type, "new_transactions")) {
+        //  A peer relays the transactions that were new to it, in one
+        //  message; each goes to the validator, nobody waits for answers
+        const cJSON *txs = cJSON_GetObjectItemCaseSensitive (message, "transactions");
+        if (!cJSON_IsArray (txs))
+            s_error (self, conn, address, "new_transactions needs a \"transactions\" array");
+        else {
+            const cJSON *item;
+            cJSON_ArrayForEach (item, txs) {
+                const char *error = NULL;
+                zc_tx_t *tx = zc_tx_from_json (item, &error);
+                if (tx)
+                    zsock_send (self->validator, "s4sp", "TX", (uint32_t) 0, address, tx);
+                else
+                    zsys_warning ("%s: bad relayed transaction from %s: %s",
+                                  self->config->name, address, error);
+            }
+            zc_link_done (self->bridge, conn);
+        }
     }
     else
     if (streq (type, "new_block")) {

@@ -26,6 +26,7 @@
 #include "zc_classes.h"
 #include <openssl/sha.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #define S_CHECK_EVERY   1024        //  nonces between looks at the generation
@@ -171,6 +172,16 @@ s_worker_main (void *args)
 {
     s_worker_t *worker = (s_worker_t *) args;
     s_shared_t *shared = worker->shared;
+    //  Hashing takes whatever CPU is left, never what the node needs to
+    //  answer, validate and write: idle priority where the system has it
+    struct sched_param param = { .sched_priority = 0 };
+    int rc = -1;
+#ifdef SCHED_IDLE
+    rc = pthread_setschedparam (pthread_self (), SCHED_IDLE, &param);
+#endif
+    if (rc != 0 && nice (19) == -1)
+        zsys_debug ("miner: no lower priority to be had");
+    (void) param;
     zsock_t *found = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (found, 0);
     zsock_connect (found, "%s", shared->endpoint);

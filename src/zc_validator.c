@@ -261,6 +261,7 @@ s_flush_txs (self_t *self)
             fresh [count++] = zc_mempool_lookup (self->mempool, self->batch [i].tx_id);
     //  Durable before acknowledged: a crash must not lose what we answered
     bool stored = true;
+    cJSON *relayed = cJSON_CreateArray ();
     if (count > 0) {
         char text [24];
         snprintf (text, sizeof text, "%zu", count);
@@ -285,14 +286,24 @@ s_flush_txs (self_t *self)
                                                                      "Transaction already known");
         }
         cJSON_AddStringToObject (reply, "tx_id", entry->tx_id);
-        zc_link_reply (self->listener, entry->conn, reply);
+        if (entry->conn)
+            zc_link_reply (self->listener, entry->conn, reply);
+        else
+            cJSON_Delete (reply);       //  relayed by a peer: nobody waits
         //  New to us: relay it, so nodes the sender did not reach get it
-        if (entry->fresh && stored) {
-            cJSON *relay = zc_tx_to_json (zc_mempool_lookup (self->mempool, entry->tx_id));
-            cJSON_AddStringToObject (relay, "type", "NEW_TRANSACTION");
-            s_send_json (self, NULL, relay);
-        }
+        if (entry->fresh && stored)
+            cJSON_AddItemToArray (relayed,
+                zc_tx_to_json (zc_mempool_lookup (self->mempool, entry->tx_id)));
     }
+    //  One relay message per batch, not one per transaction
+    if (cJSON_GetArraySize (relayed) > 0) {
+        cJSON *relay = cJSON_CreateObject ();
+        cJSON_AddStringToObject (relay, "type", "new_transactions");
+        cJSON_AddItemToObject (relay, "transactions", relayed);
+        s_send_json (self, NULL, relay);
+    }
+    else
+        cJSON_Delete (relayed);
     free (fresh);
     self->batch_size = 0;
     if (count > 0 && stored && !self->job)
@@ -443,6 +454,14 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
                 zc_block_t *block)
 {
     int64_t index = zc_block_index (block);
+    if (zc_chain_has_block (self->chain, zc_block_hash (block))) {
+        //  Already held (relays bring each block several times): a block
+        //  claiming a known hash with other contents could never replace it
+        zc_block_destroy (&block);
+        if (conn)
+            zc_link_done (self->listener, conn);
+        return;
+    }
     const char *error = zc_block_check (block, self->config->difficulty,
                                         self->config->max_block_txs,
                                         self->config->verify_txs, s_tx_verified, self);
