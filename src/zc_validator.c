@@ -31,6 +31,8 @@
 #define S_SYNC_BATCH    256                 //  blocks asked for at once
 #define S_MAX_REPLY_BLOCKS 500              //  blocks in one reply, at most
 #define S_SYNC_TIMEOUT  3000                //  msecs before asking again
+#define S_START_HOLD    2500                //  msecs before a started node mines:
+                                            //  its peers' status has come in
 #define S_SHUN_MSECS    60000               //  how long a peer that sent an
                                             //  invalid branch is not synced from
 
@@ -688,6 +690,13 @@ zc_validator_actor (zsock_t *pipe, void *args)
                 if (rc == 0) {
                     zpoller_add (poller, self->listener);
                     zpoller_add (poller, self->miner);
+                    //  Mine what waits in the mempool, but only after the
+                    //  first status round has shown whether a peer is ahead
+                    //  (then the sync holds the miners until it is done)
+                    if (self->config->peer_count > 0)
+                        self->hold_until = zclock_mono () + S_START_HOLD;
+                    else
+                        s_mine_next (self);
                 }
                 zsock_signal (pipe, rc == 0? 0: 1);
             }
