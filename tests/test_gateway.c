@@ -881,14 +881,12 @@ int
 main (void)
 {
     Suite *suite = suite_create ("gateway");
-    TCase *tcase = tcase_create ("integration");
-    tcase_add_checked_fixture (tcase, harness_setup, harness_teardown);
-    tcase_set_timeout (tcase, 90);
-    tcase_add_test (tcase, test_one_process);
-    tcase_add_test (tcase, test_five_processes);
-    tcase_add_test (tcase, test_bad_requests);
-    tcase_add_test (tcase, test_node_down);
-    tcase_add_test (tcase, test_server_down);
-    suite_add_tcase (suite, tcase);
+    //  One case per test, so that a failed one is cleaned up (processes
+    //  stopped, logs shown, folder kept) before the next starts
+    tcase_add_test (harness_tcase (suite, "one_process", 90), test_one_process);
+    tcase_add_test (harness_tcase (suite, "five_processes", 90), test_five_processes);
+    tcase_add_test (harness_tcase (suite, "bad_requests", 90), test_bad_requests);
+    tcase_add_test (harness_tcase (suite, "node_down", 90), test_node_down);
+    tcase_add_test (harness_tcase (suite, "server_down", 90), test_server_down);
     return testutil_run (suite);
 }

@@ -587,13 +587,11 @@ main (void)
     tcase_add_test (unit, test_html);
     suite_add_tcase (suite, unit);
 
-    TCase *program = tcase_create ("program");
-    tcase_add_checked_fixture (program, harness_setup, harness_teardown);
-    tcase_set_timeout (program, 90);
-    tcase_add_test (program, test_real_run);
-    tcase_add_test (program, test_bad_flags);
-    tcase_add_test (program, test_unreachable);
-    tcase_add_test (program, test_silent_peer);
-    suite_add_tcase (suite, program);
+    //  The program's tests start processes: one case each, with the
+    //  harness's cleanup
+    tcase_add_test (harness_tcase (suite, "real_run", 90), test_real_run);
+    tcase_add_test (harness_tcase (suite, "bad_flags", 90), test_bad_flags);
+    tcase_add_test (harness_tcase (suite, "unreachable", 90), test_unreachable);
+    tcase_add_test (harness_tcase (suite, "silent_peer", 90), test_silent_peer);
     return testutil_run (suite);
 }
