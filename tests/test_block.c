@@ -22,28 +22,6 @@
 #define S_GENESIS_HASH \
     "0af0ad5df75257be430a80ae3120e5e0094fe8eeedadfca7f07d6d3d9fdce0cd"
 
-//  Mines block at difficulty by brute force over the nonce, then seals it.
-static void
-s_mine (zc_block_t *block, int difficulty, zc_keys_t *keys)
-{
-    char *preimage = zc_block_preimage (block);
-    ck_assert_ptr_nonnull (preimage);
-    size_t length = strlen (preimage);
-    char *text = (char *) malloc (length + 24);
-    memcpy (text, preimage, length);
-    char hash [ZC_HASH_HEX + 1];
-    for (uint64_t nonce = 0; ; nonce++) {
-        int digits = snprintf (text + length, 24, "%" PRIu64, nonce);
-        zc_sha256_hex (text, length + (size_t) digits, hash);
-        if (zc_hash_meets (hash, difficulty)) {
-            ck_assert_int_eq (zc_block_seal (block, nonce, hash, "miner-1", keys), 0);
-            break;
-        }
-    }
-    free (text);
-    free (preimage);
-}
-
 //  Parses literal JSON text, failing the test if it is not JSON.
 static cJSON *
 s_parse (const char *text)
@@ -87,7 +65,7 @@ s_block_mined (zc_keys_t *keys, size_t count)
     for (size_t i = 0; i < count; i++)
         txs [i] = s_tx_signed (keys, (int) i);
     zc_block_t *block = zc_block_new (1, S_GENESIS_HASH, S_TS1, txs, count);
-    s_mine (block, 1, keys);
+    testutil_mine (block, 1, keys);
     return block;
 }
 
@@ -724,7 +702,7 @@ START_TEST (test_check_duplicate_tx)
     txs [1] = s_tx_signed (keys, 2);
     txs [2] = zc_tx_dup (txs [0]);
     zc_block_t *block = zc_block_new (1, S_GENESIS_HASH, S_TS1, txs, 3);
-    s_mine (block, 1, keys);
+    testutil_mine (block, 1, keys);
     const char *expected = "transaction appears twice in the block";
     ck_assert_str_eq (zc_block_check (block, 1, 10, true, NULL, NULL), expected);
     ck_assert_str_eq (zc_block_check (block, 1, 10, false, NULL, NULL), expected);
@@ -752,7 +730,7 @@ START_TEST (test_check_bad_tx_signature)
     strcpy (good_id, zc_tx_id (txs [0]));
     strcpy (bad_id, zc_tx_id (txs [1]));
     zc_block_t *block = zc_block_new (1, S_GENESIS_HASH, S_TS1, txs, 2);
-    s_mine (block, 1, keys);
+    testutil_mine (block, 1, keys);
     ck_assert_str_eq (zc_block_check (block, 1, 10, true, NULL, NULL),
                       "bad transaction signature");
     ck_assert_ptr_null (zc_block_check (block, 1, 10, false, NULL, NULL));
@@ -769,7 +747,7 @@ START_TEST (test_check_genesis)
 {
     zc_keys_t *keys = zc_keys_new ();
     zc_block_t *block = zc_block_new (0, S_GENESIS_HASH, S_TS1, NULL, 0);
-    s_mine (block, 1, keys);
+    testutil_mine (block, 1, keys);
     ck_assert_str_eq (zc_block_check (block, 1, 10, true, NULL, NULL),
                       "a block cannot replace genesis");
     zc_block_destroy (&block);
@@ -790,7 +768,7 @@ START_TEST (test_check_valid)
     txs [0] = s_tx_signed (keys, 1);
     txs [1] = s_tx_signed (keys, 2);
     zc_block_t *block = zc_block_new (1, S_GENESIS_HASH, S_TS1, txs, 2);
-    s_mine (block, 2, keys);
+    testutil_mine (block, 2, keys);
     ck_assert (zc_hash_meets (zc_block_hash (block), 2));
     ck_assert_ptr_null (zc_block_check (block, 2, 2, true, NULL, NULL));
     ck_assert_ptr_null (zc_block_check (block, 1, 2, true, NULL, NULL));

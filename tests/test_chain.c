@@ -14,28 +14,6 @@
 #include "testutil.h"
 #include <inttypes.h>
 
-//  Mines block at difficulty by brute force over the nonce, then seals it.
-static void
-s_mine (zc_block_t *block, int difficulty, zc_keys_t *keys)
-{
-    char *preimage = zc_block_preimage (block);
-    ck_assert_ptr_nonnull (preimage);
-    size_t length = strlen (preimage);
-    char *text = (char *) malloc (length + 24);
-    memcpy (text, preimage, length);
-    char hash [ZC_HASH_HEX + 1];
-    for (uint64_t nonce = 0; ; nonce++) {
-        int digits = snprintf (text + length, 24, "%" PRIu64, nonce);
-        zc_sha256_hex (text, length + (size_t) digits, hash);
-        if (zc_hash_meets (hash, difficulty)) {
-            ck_assert_int_eq (zc_block_seal (block, nonce, hash, "miner-1", keys), 0);
-            break;
-        }
-    }
-    free (text);
-    free (preimage);
-}
-
 //  A signed transaction with data {"tag": tag}.
 static zc_tx_t *
 s_tx (zc_keys_t *keys, const char *tag)
@@ -62,7 +40,7 @@ s_block_at (zc_keys_t *keys, int64_t index, const char *prev_hash, zc_tx_t **txs
     snprintf (timestamp, sizeof timestamp, "2024-01-01T00:%02u:%02u.%06uZ",
               (s_clock / 60) % 60, s_clock % 60, s_clock % 1000000);
     zc_block_t *block = zc_block_new (index, prev_hash, timestamp, txs, count);
-    s_mine (block, 1, keys);
+    testutil_mine (block, 1, keys);
     return block;
 }
 

@@ -17,28 +17,6 @@
 
 #define S_RECEIVED "2024-03-04T05:06:07.080910Z"
 
-//  Mines block at difficulty by brute force over the nonce, then seals it.
-static void
-s_mine (zc_block_t *block, int difficulty, zc_keys_t *keys)
-{
-    char *preimage = zc_block_preimage (block);
-    ck_assert_ptr_nonnull (preimage);
-    size_t length = strlen (preimage);
-    char *text = (char *) malloc (length + 24);
-    memcpy (text, preimage, length);
-    char hash [ZC_HASH_HEX + 1];
-    for (uint64_t nonce = 0; ; nonce++) {
-        int digits = snprintf (text + length, 24, "%" PRIu64, nonce);
-        zc_sha256_hex (text, length + (size_t) digits, hash);
-        if (zc_hash_meets (hash, difficulty)) {
-            ck_assert_int_eq (zc_block_seal (block, nonce, hash, "miner-1", keys), 0);
-            break;
-        }
-    }
-    free (text);
-    free (preimage);
-}
-
 //  A mined block on parent holding `count` signed txs with data
 //  {"tag": tag, "n": i}, each received at S_RECEIVED.
 static zc_block_t *
@@ -59,7 +37,7 @@ s_block (zc_keys_t *keys, zc_block_t *parent, const char *tag, size_t count)
     zc_timestamp_now (timestamp);
     zc_block_t *block = zc_block_new (zc_block_index (parent) + 1, zc_block_hash (parent),
                                       timestamp, txs, count);
-    s_mine (block, 1, keys);
+    testutil_mine (block, 1, keys);
     return block;
 }
 
@@ -312,7 +290,7 @@ START_TEST (test_data_roundtrip)
     }
     zc_block_t *block = zc_block_new (1, zc_block_hash (genesis),
                                       "2024-01-01T00:00:01.000000Z", txs, count);
-    s_mine (block, 1, keys);
+    testutil_mine (block, 1, keys);
     ck_assert_int_eq (zc_ledger_replace (ledger, 0, &block, 1), 0);
     zc_block_t *stored = zc_ledger_block (ledger, 1);
     s_assert_same (stored, block);
@@ -424,14 +402,14 @@ START_TEST (test_replace_refused)
     zc_tx_t *tx = NULL;
     zc_block_t *bad = zc_block_new (2, zc_block_hash (genesis), "2024-01-01T00:00:05.000000Z",
                                     &tx, 0);
-    s_mine (bad, 1, keys);
+    testutil_mine (bad, 1, keys);
     ck_assert_int_eq (zc_ledger_replace (ledger, 1, &bad, 1), -1);
     s_assert_unchanged (ledger, main, 2, 3);
     zc_block_destroy (&bad);
 
     //  Wrong index: links to block 1 but claims index 3
     bad = zc_block_new (3, zc_block_hash (main [0]), "2024-01-01T00:00:05.000000Z", &tx, 0);
-    s_mine (bad, 1, keys);
+    testutil_mine (bad, 1, keys);
     ck_assert_int_eq (zc_ledger_replace (ledger, 1, &bad, 1), -1);
     s_assert_unchanged (ledger, main, 2, 3);
     zc_block_destroy (&bad);
@@ -452,7 +430,7 @@ START_TEST (test_replace_refused)
     //  A block 2' repeating a transaction of block 1 (below the fork)
     zc_tx_t *repeat = zc_tx_dup (zc_block_tx (main [0], 0));
     bad = zc_block_new (2, zc_block_hash (main [0]), "2024-01-01T00:00:06.000000Z", &repeat, 1);
-    s_mine (bad, 1, keys);
+    testutil_mine (bad, 1, keys);
     ck_assert_int_eq (zc_ledger_replace (ledger, 1, &bad, 1), -1);
     s_assert_unchanged (ledger, main, 2, 3);
     zc_block_destroy (&bad);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <inttypes.h>
 #include "zchain.h"
 
 //  Runs one suite, prints Check's summary line and returns the exit code.
@@ -46,6 +47,29 @@ testutil_rmdir (const char *path)
     snprintf (command, sizeof command, "rm -rf '%s'", path);
     int rc = system (command);
     (void) rc;
+}
+
+//  Mines block at difficulty by brute force over the nonce (the plain
+//  way, independent of the miner pool), then seals it with keys.
+static inline void
+testutil_mine (zc_block_t *block, int difficulty, zc_keys_t *keys)
+{
+    char *preimage = zc_block_preimage (block);
+    ck_assert_ptr_nonnull (preimage);
+    size_t length = strlen (preimage);
+    char *text = (char *) malloc (length + 24);
+    memcpy (text, preimage, length);
+    char hash [ZC_HASH_HEX + 1];
+    for (uint64_t nonce = 0; ; nonce++) {
+        int digits = snprintf (text + length, 24, "%" PRIu64, nonce);
+        zc_sha256_hex (text, length + (size_t) digits, hash);
+        if (zc_hash_meets (hash, difficulty)) {
+            ck_assert_int_eq (zc_block_seal (block, nonce, hash, "miner-1", keys), 0);
+            break;
+        }
+    }
+    free (text);
+    free (preimage);
 }
 
 #endif
