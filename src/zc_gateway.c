@@ -157,14 +157,11 @@ s_self_destroy (self_t **self_p)
     }
 }
 
-//  Loads the gateway's key from its data folder, making one the first time.
+//  Loads the gateway's key from its data folder (the role made it),
+//  making one the first time.
 static int
 s_self_start (self_t *self)
 {
-    if (zsys_dir_create ("%s", self->config->data) != 0) {
-        zsys_error ("%s: cannot create data folder %s", self->config->name, self->config->data);
-        return -1;
-    }
     char *path = zsys_sprintf ("%s/gateway.key", self->config->data);
     self->keys = zc_keys_load_or_create (path);
     if (!self->keys)

@@ -55,14 +55,10 @@ s_self_destroy (self_t **self_p)
     }
 }
 
-//  Opens market.sqlite3 in the data folder.
+//  Opens market.sqlite3 in the data folder (the role made it).
 static int
 s_self_start (self_t *self)
 {
-    if (zsys_dir_create ("%s", self->config->data) != 0) {
-        zsys_error ("%s: cannot create data folder %s", self->config->name, self->config->data);
-        return -1;
-    }
     char *path = zsys_sprintf ("%s/market.sqlite3", self->config->data);
     char *error = NULL;
     self->market = zc_market_open (path, &error);

@@ -20,6 +20,10 @@ struct _zc_service_t {
 zc_service_t *
 zc_service_new (zc_service_config_t *config)
 {
+    if (zsys_dir_create ("%s", config->data) != 0) {
+        zsys_error ("%s: cannot create data folder %s", config->name, config->data);
+        return NULL;
+    }
     zc_service_t *self = (zc_service_t *) zmalloc (sizeof (zc_service_t));
     self->config = config;
     bool gateway = streq (config->name, "gateway");
