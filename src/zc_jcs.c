@@ -12,6 +12,7 @@
 */
 
 #include "zc_classes.h"
+#include <inttypes.h>
 #include <math.h>
 
 //  Growable output buffer; a failed allocation sticks and ends the walk
@@ -399,6 +400,13 @@ zc_jcs_number (double value, char *buffer, size_t size)
     if (value < 0) {
         text [length++] = '-';
         value = -value;
+    }
+    //  Integers below 2^53 (indexes, nonces, counts: most numbers we see)
+    //  print exactly as their decimal digits, with no search
+    if (value < 9007199254740992.0 && value == (double) (uint64_t) value) {
+        length += (size_t) snprintf (text + length, sizeof text - length,
+                                     "%" PRIu64, (uint64_t) value);
+        goto finish;
     }
     //  Shortest round-trip digits: for each precision, the correctly
     //  rounded %e digits, or failing that their neighbour on the far side
