@@ -12,7 +12,9 @@
     Plain sockets rather than ZMQ_STREAM: a STREAM socket drops what is
     queued for a peer when told to close it, so an error reply followed by
     a close is lost, and its send blocks the actor at the high-water mark
-    (see doc/DESIGN.md).
+    (see doc/DESIGN.md).  The sockets are watched by one epoll set, itself
+    polled beside the actor's pipe and link, so a wake-up costs what is
+    ready, not how many connections there are.
 
     Pipe protocol (from the node role):
         BIND host port max_message  -> signal 0, or -1 if it cannot listen
@@ -54,6 +56,7 @@
 #include <netdb.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <sys/epoll.h>
 
 #define S_READ_CHUNK    65536           //  bytes read per recv
 #define S_MAX_INFLIGHT  64              //  requests in flight per connection
@@ -79,6 +82,7 @@ typedef struct {
     size_t inflight;            //  messages handed on, not yet answered
     bool read_closed;           //  peer has finished sending
     bool closing;               //  close as soon as out is sent
+    uint32_t watched;           //  epoll events registered for fd
 } s_conn_t;
 
 //  Actor state
@@ -87,6 +91,8 @@ typedef struct {
     zsock_t *link;              //  PAIR to the listener
     char *name;                 //  node instance name, for logs
     int listen_fd;              //  listening socket, or -1
+    int epoll_fd;               //  epoll set of listen_fd and every fd
+    bool listen_watched;        //  listen_fd is in the set with EPOLLIN
     size_t max_message;         //  cap on one message
     size_t out_cap;             //  cap on a connection's unsent bytes
     uint32_t next_id;           //  id for the next connection
@@ -119,6 +125,8 @@ s_self_new (zsock_t *pipe, const char *name)
     self->pipe = pipe;
     self->name = strdup (name);
     self->listen_fd = -1;
+    self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+    assert (self->epoll_fd >= 0);
     self->max_message = ZC_MAX_MESSAGE;
     self->out_cap = S_MIN_OUT_CAP;
     self->next_id = 1;
@@ -137,6 +145,24 @@ s_conn_unsent (s_conn_t *conn)
     return zchunk_size (conn->out) - conn->out_offset;
 }
 
+//  Tells epoll what the connection waits for now: input while it may
+//  read (open, connected, window not full), output while it has bytes to
+//  send or a dial to finish.
+static void
+s_conn_watch (self_t *self, s_conn_t *conn)
+{
+    uint32_t events = 0;
+    if (!conn->read_closed && !conn->connecting && conn->inflight < S_MAX_INFLIGHT)
+        events |= EPOLLIN;
+    if (conn->connecting || s_conn_unsent (conn) > 0)
+        events |= EPOLLOUT;
+    if (events != conn->watched) {
+        struct epoll_event event = { .events = events, .data.u64 = conn->id };
+        epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, conn->fd, &event);
+        conn->watched = events;
+    }
+}
+
 //  Closes a connection and forgets it.
 static void
 s_conn_close (self_t *self, s_conn_t *conn)
@@ -151,6 +177,7 @@ s_conn_close (self_t *self, s_conn_t *conn)
     else
     if ((conn->outgoing || conn->post) && self->link)
         zsock_send (self->link, "ss", "DOWN", conn->address);
+    epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
     close (conn->fd);
     zc_codec_destroy (&conn->codec);
     zchunk_destroy (&conn->out);
@@ -170,6 +197,7 @@ s_self_destroy (self_t **self_p)
             s_conn_close (self, conn);
         if (self->listen_fd >= 0)
             close (self->listen_fd);
+        close (self->epoll_fd);
         zhashx_destroy (&self->conns);
         zhashx_destroy (&self->outgoing);
         zhashx_destroy (&self->failed);
@@ -198,6 +226,8 @@ s_conn_new (self_t *self, int fd, const char *address, bool outgoing)
     char key [16];
     s_key (conn->id, key);
     zhashx_insert (self->conns, key, conn);
+    struct epoll_event event = { .events = 0, .data.u64 = conn->id };
+    epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event);
     return conn;
 }
 
@@ -364,8 +394,13 @@ s_accept (self_t *self)
         int fd = accept (self->listen_fd, (struct sockaddr *) &addr, &addr_len);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE) {
+                //  Stop watching the listening socket for a moment, or
+                //  epoll would wake us for it without end
                 zsys_error ("%s: out of file descriptors; pausing accept", self->name);
                 self->accept_paused = zclock_mono () + 100;
+                struct epoll_event event = { .events = 0, .data.u64 = 0 };
+                epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
+                self->listen_watched = false;
             }
             return;
         }
@@ -387,7 +422,7 @@ s_accept (self_t *self)
         }
         char address [INET6_ADDRSTRLEN + 8];
         snprintf (address, sizeof address, "%s:%d", host, port);
-        s_conn_new (self, fd, address, false);
+        s_conn_watch (self, s_conn_new (self, fd, address, false));
     }
 }
 
@@ -442,6 +477,7 @@ s_dial (self_t *self, const char *address, bool post)
     conn->post = post;
     if (!post)
         zhashx_insert (self->outgoing, address, conn);
+    s_conn_watch (self, conn);
     return conn;
 }
 
@@ -496,6 +532,9 @@ s_bind (self_t *self, const char *host, const char *port)
     freeaddrinfo (info);
     s_set_nonblocking (fd);
     self->listen_fd = fd;
+    struct epoll_event event = { .events = EPOLLIN, .data.u64 = 0 };
+    epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+    self->listen_watched = true;
     return 0;
 }
 
@@ -552,8 +591,12 @@ s_self_handle_link (self_t *self)
             ||  s_conn_flush (conn) != 0)
                 s_conn_close (self, conn);
             else
-                s_conn_post_progress (self, conn);  //  a POST sent at once
+            if (!s_conn_post_progress (self, conn))     //  a POST sent at once?
+                s_conn_watch (self, conn);
         }
+        else
+        if (conn)
+            s_conn_watch (self, conn);
         free (address);
     }
     else
@@ -575,8 +618,10 @@ s_self_handle_link (self_t *self)
             if (failed || s_conn_flush (conn) != 0)
                 s_conn_close (self, conn);
             else
-            if (!s_conn_reap (self, conn))
+            if (!s_conn_reap (self, conn)) {
                 s_conn_drain (self, conn);
+                s_conn_watch (self, conn);
+            }
         }
     }
     else
@@ -587,84 +632,103 @@ s_self_handle_link (self_t *self)
     zmsg_destroy (&msg);
 }
 
-//  Polls the pipe, the link, the listening socket and every connection.
+//  Handles what epoll says about one connection.
+static void
+s_conn_ready (self_t *self, s_conn_t *conn, uint32_t events)
+{
+    if (conn->connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        if (s_conn_connected (self, conn) != 0) {
+            s_conn_close (self, conn);
+            return;
+        }
+    }
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        s_conn_read (self, conn);
+    //  Hung up both ways once its input has ended: nothing more can be
+    //  sent, and epoll would keep saying so until the fd is closed
+    if ((events & (EPOLLERR | EPOLLHUP)) && conn->read_closed && !conn->post)
+        conn->closing = true;
+    if (s_conn_flush (conn) != 0)
+        s_conn_close (self, conn);
+    else
+    if (!s_conn_reap (self, conn))
+        s_conn_watch (self, conn);
+}
+
+//  What needs a clock rather than an event: dials that take too long,
+//  POSTs whose receiver does not close, and the end of an accept pause.
+static void
+s_sweep (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    zlistx_t *due = zlistx_new ();
+    s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns);
+    while (conn) {
+        if ((conn->connecting && now - conn->dialled > S_CONNECT_MSECS)
+        ||  (conn->post && conn->shut_at))
+            zlistx_add_end (due, conn);
+        conn = (s_conn_t *) zhashx_next (self->conns);
+    }
+    while ((conn = (s_conn_t *) zlistx_first (due))) {
+        zlistx_delete (due, NULL);
+        if (conn->connecting) {
+            zc_debug ("%s: dialling %s timed out", self->name, conn->address);
+            zhashx_update (self->failed, conn->address, zsys_sprintf ("%" PRId64, now));
+            s_conn_close (self, conn);
+        }
+        else
+            s_conn_post_progress (self, conn);
+    }
+    zlistx_destroy (&due);
+    if (self->listen_fd >= 0 && !self->listen_watched && now >= self->accept_paused) {
+        struct epoll_event event = { .events = EPOLLIN, .data.u64 = 0 };
+        epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
+        self->listen_watched = true;
+    }
+}
+
+//  Polls the pipe, the link and the epoll set of every socket.
 static void
 s_self_run (self_t *self)
 {
-    size_t limit = 64;
-    zmq_pollitem_t *items = (zmq_pollitem_t *) malloc (limit * sizeof (zmq_pollitem_t));
-    s_conn_t **polled = (s_conn_t **) malloc (limit * sizeof (s_conn_t *));
+    struct epoll_event events [256];
+    int64_t next_sweep = zclock_mono () + 100;
     while (!self->terminated) {
-        size_t needed = zhashx_size (self->conns) + 3;
-        if (needed > limit) {
-            limit = needed * 2;
-            items = (zmq_pollitem_t *) realloc (items, limit * sizeof (zmq_pollitem_t));
-            polled = (s_conn_t **) realloc (polled, limit * sizeof (s_conn_t *));
-        }
-        size_t count = 0;
-        items [count++] = (zmq_pollitem_t) { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 };
-        items [count++] = (zmq_pollitem_t) { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 };
-        bool accepting = self->listen_fd >= 0 && zclock_mono () >= self->accept_paused;
-        if (accepting)
-            items [count++] = (zmq_pollitem_t) { NULL, self->listen_fd, ZMQ_POLLIN, 0 };
-        size_t first_conn = count;
-        s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns);
-        while (conn) {
-            short events = 0;
-            if (!conn->read_closed && !conn->connecting && conn->inflight < S_MAX_INFLIGHT)
-                events |= ZMQ_POLLIN;
-            if (conn->connecting || s_conn_unsent (conn) > 0)
-                events |= ZMQ_POLLOUT;
-            polled [count] = conn;
-            items [count++] = (zmq_pollitem_t) { NULL, conn->fd, events, 0 };
-            conn = (s_conn_t *) zhashx_next (self->conns);
-        }
-        int rc = zmq_poll (items, (int) count, accepting? 1000: 100);
-        if (rc < 0)
+        zmq_pollitem_t items [] = {
+            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
+            { NULL, self->epoll_fd, ZMQ_POLLIN, 0 }
+        };
+        int64_t wait = next_sweep - zclock_mono ();
+        if (zmq_poll (items, 3, wait > 0? (long) wait: 0) < 0)
             break;                      //  context terminated
         if (items [0].revents & ZMQ_POLLIN)
             s_self_handle_pipe (self);
         if (self->terminated)
             break;
-        //  Connections first, so the ids the link names below are current
-        int64_t now = zclock_mono ();
-        for (size_t i = first_conn; i < count; i++) {
-            conn = polled [i];
-            short revents = items [i].revents;
-            if (conn->post && conn->shut_at && !revents) {
-                s_conn_post_progress (self, conn);  //  its receiver's time is up?
-                continue;
-            }
-            if (conn->connecting && !revents && now - conn->dialled > S_CONNECT_MSECS) {
-                zc_debug ("%s: dialling %s timed out", self->name, conn->address);
-                zhashx_update (self->failed, conn->address, zsys_sprintf ("%" PRId64, now));
-                s_conn_close (self, conn);
-                continue;
-            }
-            if (!revents)
-                continue;
-            if (conn->connecting && (revents & (ZMQ_POLLOUT | ZMQ_POLLERR))) {
-                if (s_conn_connected (self, conn) != 0) {
-                    s_conn_close (self, conn);
-                    continue;
+        //  Sockets first, so the ids the link names below are current; a
+        //  connection closed earlier in the batch is simply not found
+        if (items [2].revents & ZMQ_POLLIN) {
+            int count = epoll_wait (self->epoll_fd, events, 256, 0);
+            for (int i = 0; i < count; i++) {
+                uint32_t id = (uint32_t) events [i].data.u64;
+                if (id == 0)
+                    s_accept (self);
+                else {
+                    s_conn_t *conn = s_conn_lookup (self, id);
+                    if (conn)
+                        s_conn_ready (self, conn, events [i].events);
                 }
             }
-            if (revents & (ZMQ_POLLIN | ZMQ_POLLERR))
-                s_conn_read (self, conn);
-            if (s_conn_flush (conn) != 0) {
-                s_conn_close (self, conn);
-                continue;
-            }
-            s_conn_reap (self, conn);
         }
-        if (accepting && (items [2].revents & ZMQ_POLLIN))
-            s_accept (self);
         //  Answers from the listener: take all that are queued
         while (zsock_events (self->link) & ZMQ_POLLIN)
             s_self_handle_link (self);
+        if (zclock_mono () >= next_sweep) {
+            s_sweep (self);
+            next_sweep = zclock_mono () + 100;
+        }
     }
-    free (items);
-    free (polled);
 }
 
 void
