@@ -80,6 +80,7 @@ typedef struct {
     const char *addresses [S_MAX_TARGETS];  //  -a, in order
     size_t address_count;       //  how many
     bool nodes;                 //  --nodes: talk NEW_TRANSACTION to nodes
+    bool redis;                 //  --redis-ping: RESP PING to a redis-server
     size_t clients;             //  --clients
     double rate;                //  --rate, per second; 0 closed loop
     double duration;            //  --duration, seconds; 0 if --count
@@ -233,6 +234,9 @@ s_usage (FILE *stream)
         "                           clients over several\n"
         "  --nodes                  talk to nodes: NEW_TRANSACTION and ping instead of\n"
         "                           the gateway's submit_transaction and health\n"
+        "  --redis-ping             talk to a redis-server: every request is a RESP\n"
+        "                           PING (answered +PONG), reported as health; the\n"
+        "                           reference the gateway's health is measured against\n"
         "load shape:\n"
         "  --clients N              simulated clients, one connection each (default 10;\n"
         "                           10,000 work: the fd limit is raised)\n"
@@ -384,6 +388,9 @@ s_parse_options (s_options_t *options, int argc, char *argv [])
         else
         if (streq (flag, "--nodes"))
             options->nodes = true, takes_value = false;
+        else
+        if (streq (flag, "--redis-ping"))
+            options->redis = true, takes_value = false;
         else
         if (streq (flag, "--keep-alive"))
             options->per_request = false, takes_value = false;
@@ -745,12 +752,20 @@ s_prepare (self_t *self, uint64_t until)
         memset (request, 0, sizeof *request);
         request->started = -1;
         request->action = (uint8_t) s_next_action (self);
-        cJSON *json = s_request_json (self, k, (s_action_t) request->action);
-        char *text = json? zc_jcs_serialize (json): NULL;
-        cJSON_Delete (json);
         request->offset = zchunk_size (self->frames);
-        int rc = text? zc_codec_encode (ZC_FRAMING_LENGTH, text, strlen (text), self->frames): -1;
-        free (text);
+        int rc = 0;
+        if (self->options->redis) {
+            //  The same client code, speaking RESP: *1 $4 PING
+            request->action = S_HEALTH;
+            zchunk_extend (self->frames, "*1\r\n$4\r\nPING\r\n", 14);
+        }
+        else {
+            cJSON *json = s_request_json (self, k, (s_action_t) request->action);
+            char *text = json? zc_jcs_serialize (json): NULL;
+            cJSON_Delete (json);
+            rc = text? zc_codec_encode (ZC_FRAMING_LENGTH, text, strlen (text), self->frames): -1;
+            free (text);
+        }
         if (rc)
             return -1;
         request->size = (uint32_t) (zchunk_size (self->frames) - request->offset);
@@ -824,7 +839,8 @@ s_client_open (self_t *self, s_client_t *client, int64_t now)
     client->connecting = true;
     client->deadline = now + (int64_t) (self->options->connect_timeout * 1e6);
     client->codec = zc_codec_new (S_REPLY_MAX);
-    zc_codec_set_framing (client->codec, ZC_FRAMING_LENGTH);
+    zc_codec_set_framing (client->codec, self->options->redis? ZC_FRAMING_LINE:
+                                                               ZC_FRAMING_LENGTH);
     s_client_watch (self, client, EPOLL_CTL_ADD);
     return 0;
 }
@@ -991,10 +1007,13 @@ s_client_reply (self_t *self, s_client_t *client, const char *data, size_t size)
     uint64_t k = (uint64_t) client->request;
     s_request_t *request = &self->requests [k];
     const char *action = s_action_names [request->action];
-    cJSON *reply = zc_json_parse (data, size);
+    cJSON *reply = self->options->redis? NULL: zc_json_parse (data, size);
     const char *status = s_string (reply, "status");
     const char *type = s_string (reply, "type");
     bool ok;
+    if (self->options->redis)
+        ok = size == 5 && memcmp (data, "+PONG", 5) == 0;
+    else
     if (self->options->nodes)
         ok = type && streq (type, request->action == S_HEALTH? "pong": "MINING_STARTED");
     else
@@ -1589,7 +1608,7 @@ s_describe (self_t *self)
                   i? ",": "", options->addresses [i]);
     zc_report_t *report = self->report;
     zc_report_set_text (report, "target", text);
-    zc_report_set_text (report, "mode", options->nodes? "nodes": "gateway");
+    zc_report_set_text (report, "mode", options->redis? "redis": options->nodes? "nodes": "gateway");
     zc_report_set_number (report, "clients", (double) options->clients);
     zc_report_set_number (report, "rate", options->rate);
     zc_report_set_text (report, "loop", options->rate > 0? "open": "closed");
