@@ -1295,8 +1295,10 @@ s_prepare_all (self_t *self)
     else
     if (options->rate > 0)
         self->planned = zc_report_due (options->rate, ramp, duration - 1);
+    //  Everything planned, or for a closed loop with a duration (nothing
+    //  planned) a default batch; --prepare lowers the first, sets the second
     uint64_t prepare = self->planned? self->planned: S_CLOSED_PREPARE;
-    if (options->prepare && options->prepare < prepare)
+    if (options->prepare && (!self->planned || options->prepare < prepare))
         prepare = options->prepare;
     self->keys = (zc_keys_t **) zmalloc (options->keys * sizeof (zc_keys_t *));
     for (size_t i = 0; i < options->keys; i++)
