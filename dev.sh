@@ -18,7 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 #   The Debian packages zchain builds and tests with
 packages=(build-essential autoconf automake libtool pkg-config
           libzmq3-dev libczmq-dev libcjson-dev libssl-dev libsqlite3-dev check
-          sqlite3 valgrind)
+          sqlite3 valgrind iproute2)
 
 #   Installs whatever of the packages is missing (as root, or with sudo).
 deps () {
