@@ -29,7 +29,7 @@
         CLOSE conn body             send body (if not empty), then close
         SEND address body           send body to peer "host:port" over a
                                     connection of our own (opened on demand,
-                                    kept open, redialled after a pause)
+                                    kept open, dialled again when gone)
         POST address body           open a new connection to address, send
                                     body as one line, close (the seed's
                                     one-shot notification).  Our side is
@@ -61,9 +61,8 @@
 #define S_READ_CHUNK    65536           //  bytes read per recv
 #define S_MAX_INFLIGHT  64              //  requests in flight per connection
 #define S_MIN_OUT_CAP   (16 * 1024 * 1024)  //  output buffer cap, at least
-#define S_RETRY_MSECS   100             //  pause before redialling a peer that
-                                        //  refused us (sends meanwhile: DOWN)
 #define S_CONNECT_MSECS 3000            //  a dial not answered by then fails
+#define S_BACKOFF_MAX   30000           //  longest pause after dials time out
 #define S_POST_MSECS    5000            //  longest wait for a POST's receiver
 
 //  One TCP connection, accepted or opened by us
@@ -85,6 +84,13 @@ typedef struct {
     uint32_t watched;           //  epoll events registered for fd
 } s_conn_t;
 
+//  A peer whose dials time out (no answer at all, unlike a refusal): it is
+//  not dialled again before `until`, and the pause doubles each time
+typedef struct {
+    int64_t until;              //  no dial before then
+    int64_t pause;              //  the next pause
+} s_backoff_t;
+
 //  Actor state
 typedef struct {
     zsock_t *pipe;              //  actor pipe
@@ -98,7 +104,7 @@ typedef struct {
     uint32_t next_id;           //  id for the next connection
     zhashx_t *conns;            //  "id" -> s_conn_t *
     zhashx_t *outgoing;         //  "host:port" -> s_conn_t * we opened
-    zhashx_t *failed;           //  "host:port" -> time of last failed dial
+    zhashx_t *unreachable;      //  "host:port" -> s_backoff_t *, dials timed out
     int64_t accept_paused;      //  no accepting until then (out of fds)
     bool terminated;            //  $TERM received
 } self_t;
@@ -132,8 +138,8 @@ s_self_new (zsock_t *pipe, const char *name)
     self->next_id = 1;
     self->conns = zhashx_new ();
     self->outgoing = zhashx_new ();
-    self->failed = zhashx_new ();
-    zhashx_set_destructor (self->failed, (zhashx_destructor_fn *) zstr_free);
+    self->unreachable = zhashx_new ();
+    zhashx_set_destructor (self->unreachable, (zhashx_destructor_fn *) zstr_free);
     self->link = zc_link_new ("bridge", name, true);
     return self;
 }
@@ -200,7 +206,7 @@ s_self_destroy (self_t **self_p)
         close (self->epoll_fd);
         zhashx_destroy (&self->conns);
         zhashx_destroy (&self->outgoing);
-        zhashx_destroy (&self->failed);
+        zhashx_destroy (&self->unreachable);
         zsock_destroy (&self->link);
         free (self->name);
         free (self);
@@ -440,12 +446,16 @@ s_split_address (const char *address, char *host, size_t host_size, char *port)
     return 0;
 }
 
-//  Starts a connection to a peer; NULL if it failed at once or recently.
+//  Starts a connection to a peer; NULL if it failed at once or the peer
+//  is in its backoff.  A peer that refuses is dialled again at once (a
+//  refusal costs one connect, and a pause would report a peer that has
+//  just come up as down); one whose dials time out is left alone for a
+//  pause that doubles up to S_BACKOFF_MAX.
 static s_conn_t *
 s_dial (self_t *self, const char *address, bool post)
 {
-    char *failed = (char *) zhashx_lookup (self->failed, address);
-    if (!post && failed && zclock_mono () - atoll (failed) < S_RETRY_MSECS)
+    s_backoff_t *backoff = (s_backoff_t *) zhashx_lookup (self->unreachable, address);
+    if (backoff && zclock_mono () < backoff->until)
         return NULL;
     char host [256], port [8];
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *info = NULL;
@@ -466,7 +476,6 @@ s_dial (self_t *self, const char *address, bool post)
         freeaddrinfo (info);
     }
     if (fd < 0) {
-        zhashx_update (self->failed, address, zsys_sprintf ("%" PRId64, zclock_mono ()));
         zc_debug ("%s: cannot dial %s", self->name, address);
         return NULL;
     }
@@ -488,13 +497,12 @@ s_conn_connected (self_t *self, s_conn_t *conn)
     int error = 0;
     socklen_t length = sizeof error;
     if (getsockopt (conn->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error) {
-        zhashx_update (self->failed, conn->address, zsys_sprintf ("%" PRId64, zclock_mono ()));
         zc_debug ("%s: cannot connect to %s: %s", self->name, conn->address,
                   strerror (error));
         return -1;
     }
     conn->connecting = false;
-    zhashx_delete (self->failed, conn->address);
+    zhashx_delete (self->unreachable, conn->address);
     return 0;
 }
 
@@ -673,7 +681,14 @@ s_sweep (self_t *self)
         zlistx_delete (due, NULL);
         if (conn->connecting) {
             zc_debug ("%s: dialling %s timed out", self->name, conn->address);
-            zhashx_update (self->failed, conn->address, zsys_sprintf ("%" PRId64, now));
+            s_backoff_t *backoff = (s_backoff_t *) zhashx_lookup (self->unreachable, conn->address);
+            if (!backoff) {
+                backoff = (s_backoff_t *) zmalloc (sizeof (s_backoff_t));
+                backoff->pause = 1000;
+                zhashx_insert (self->unreachable, conn->address, backoff);
+            }
+            backoff->until = now + backoff->pause;
+            backoff->pause = backoff->pause * 2 > S_BACKOFF_MAX? S_BACKOFF_MAX: backoff->pause * 2;
             s_conn_close (self, conn);
         }
         else
@@ -799,6 +814,24 @@ zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close)
     zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text? text: "",
                 text? strlen (text): (size_t) 0);
     free (text);
+}
+
+//  Receives one message from a bridge and hands a whole message (MSG) to
+//  handler; news of our own connections (DOWN, POSTED) is dropped, for
+//  actors that never open connections of their own.
+void
+zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg)
+{
+    uint32_t conn = 0;
+    char *address = NULL, *command = NULL;
+    zframe_t *body = NULL;
+    zmsg_t *rest = NULL;
+    if (zc_link_recv (link, &conn, &address, &body, &command, &rest) == 1)
+        handler (arg, conn, address, (const char *) zframe_data (body), zframe_size (body));
+    zstr_free (&address);
+    zframe_destroy (&body);
+    zstr_free (&command);
+    zmsg_destroy (&rest);
 }
 
 //  Receives one message from a bridge.  Returns 1 for MSG with conn,

@@ -116,6 +116,9 @@ void zc_link_done (zsock_t *link, uint32_t conn);
 void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
 int zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
                   char **command_p, zmsg_t **rest_p);
+typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
+                               const char *data, size_t size);
+void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);
 
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);

@@ -250,9 +250,10 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
 
 //  One whole message from a connection.
 static void
-s_handle_message (self_t *self, uint32_t conn, const char *address,
+s_handle_message (void *arg, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
+    self_t *self = (self_t *) arg;
     cJSON *message = zc_json_parse (data, size);
     if (!message) {
         s_error (self, conn, address, "message is not JSON");
@@ -398,23 +399,6 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     cJSON_Delete (message);
 }
 
-//  A message from the bridge: a whole message from a connection (MSG),
-//  or news of a connection of ours (DOWN, POSTED) that needs nothing here.
-static void
-s_self_handle_bridge (self_t *self)
-{
-    uint32_t conn = 0;
-    char *address = NULL, *command = NULL;
-    zframe_t *body = NULL;
-    zmsg_t *rest = NULL;
-    if (zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest) == 1)
-        s_handle_message (self, conn, address, (const char *) zframe_data (body),
-                          zframe_size (body));
-    zstr_free (&address);
-    zframe_destroy (&body);
-    zstr_free (&command);
-    zmsg_destroy (&rest);
-}
 
 //  A message from the validator: answers and sends to peers.
 static void
@@ -491,7 +475,7 @@ zc_listener_actor (zsock_t *pipe, void *args)
         }
         else
         if (which == self->bridge)
-            s_self_handle_bridge (self);
+            zc_link_dispatch (self->bridge, s_handle_message, self);
         else
         if (which == self->validator)
             s_self_handle_validator (self);

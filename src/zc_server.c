@@ -79,9 +79,10 @@ s_reply_error (self_t *self, uint32_t conn, const char *address, const char *rea
 
 //  One whole message from the gateway or a client.
 static void
-s_handle_message (self_t *self, uint32_t conn, const char *address,
+s_handle_message (void *arg, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
+    self_t *self = (self_t *) arg;
     cJSON *message = zc_json_parse (data, size);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
@@ -123,22 +124,6 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     cJSON_Delete (message);
 }
 
-//  A message from the bridge: only whole messages concern the server.
-static void
-s_self_handle_bridge (self_t *self)
-{
-    uint32_t conn = 0;
-    char *address = NULL, *command = NULL;
-    zframe_t *body = NULL;
-    zmsg_t *rest = NULL;
-    if (zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest) == 1)
-        s_handle_message (self, conn, address, (const char *) zframe_data (body),
-                          zframe_size (body));
-    zstr_free (&address);
-    zframe_destroy (&body);
-    zstr_free (&command);
-    zmsg_destroy (&rest);
-}
 
 void
 zc_server_actor (zsock_t *pipe, void *args)
@@ -160,7 +145,7 @@ zc_server_actor (zsock_t *pipe, void *args)
             zstr_free (&command);
         }
         else
-            s_self_handle_bridge (self);    //  START opened the market first
+            zc_link_dispatch (self->bridge, s_handle_message, self);    //  START opened the market first
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);
