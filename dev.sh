@@ -9,6 +9,9 @@
 #                      test suite: make check in a plain build and in an
 #                      AddressSanitizer + UndefinedBehaviorSanitizer build,
 #                      and the unit tests under valgrind
+#   ./dev.sh bench     install what the benchmarks use too (jq, and
+#                      redis-server for the PING reference), build, and run
+#                      make bench (doc/PERFORMANCE.md)
 #   ./dev.sh deps      only install the build dependencies
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,7 +26,7 @@ packages=(build-essential autoconf automake libtool pkg-config
 #   Installs whatever of the packages is missing (as root, or with sudo).
 deps () {
     local missing=()
-    for package in "${packages[@]}"; do
+    for package in "${packages[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
             || missing+=("$package")
     done
@@ -122,6 +125,10 @@ network () {
 case "${1:-}" in
     deps)
         deps ;;
+    bench)
+        deps jq redis-server
+        build plain
+        ( cd build-plain && make -s bench ) ;;
     test)
         deps
         build plain
@@ -137,6 +144,6 @@ case "${1:-}" in
         build plain
         network ;;
     *)
-        sed -n '2,13p' "$0" | sed 's/^#   \{0,1\}//'
+        sed -n '2,15p' "$0" | sed 's/^# \{0,3\}//'
         exit 2 ;;
 esac
