@@ -755,6 +755,23 @@ zc_bridge_actor (zsock_t *pipe, void *args)
     s_self_destroy (&self);
 }
 
+//  Opens a bridge's port (its BIND command); -1 with the reason logged.
+//  What a role does last, once everything behind the bridge is ready.
+int
+zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
+                size_t max_message)
+{
+    char port_text [8], max_text [24];
+    snprintf (port_text, sizeof port_text, "%d", port);
+    snprintf (max_text, sizeof max_text, "%zu", max_message);
+    zstr_sendx (bridge, "BIND", host, port_text, max_text, NULL);
+    if (zsock_wait (bridge) != 0) {
+        zsys_error ("%s: cannot start: %s:%d is not available", name, host, port);
+        return -1;
+    }
+    return 0;
+}
+
 //  -------------------------------------------------------------------------
 //  The link: helpers for the actors that sit behind a bridge (listener,
 //  gateway, server) or forward to one (validator), so each speaks the

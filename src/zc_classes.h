@@ -107,6 +107,10 @@ char *zc_endpoint (const char *role, const char *name);
 //  bridge: raw framed TCP <-> zmsg.  args: const char * instance name.
 void zc_bridge_actor (zsock_t *pipe, void *args);
 
+//  Opens a bridge's listening port; -1 with the reason logged.
+int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
+                    size_t max_message);
+
 //  The bridge's link protocol, for the actors behind a bridge (see
 //  zc_bridge.c): an inproc PAIR bound or connected at zc_endpoint (role,
 //  name), answers, and receiving one MSG.

@@ -34,13 +34,8 @@ zc_service_new (zc_service_config_t *config)
         zc_service_destroy (&self);
         return NULL;
     }
-    char port [8], max_message [24];
-    snprintf (port, sizeof port, "%d", config->port);
-    snprintf (max_message, sizeof max_message, "%zu", config->max_message);
-    zstr_sendx (self->bridge, "BIND", config->host, port, max_message, NULL);
-    if (zsock_wait (self->bridge) != 0) {
-        zsys_error ("%s: cannot start: %s:%d is not available", config->name,
-                    config->host, config->port);
+    if (zc_bridge_bind (self->bridge, config->name, config->host, config->port,
+                        config->max_message) != 0) {
         zc_service_destroy (&self);
         return NULL;
     }

@@ -44,6 +44,7 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <sqlite3.h>
 
 #define HARNESS_MAX_PROCS   32          //  processes one test may start
 #define HARNESS_MAX_PORTS   64          //  ports one test may take
@@ -793,6 +794,36 @@ harness_status (const char *address, int timeout_ms)
         reply = NULL;
     }
     return reply;
+}
+
+//  ---------------------------------------------------------------------
+//  The nodes' ledgers, read as any outside tool would
+
+//  Opens a node's ledger read-only (WAL lets a test read beside the node).
+static inline sqlite3 *
+harness_ledger_open (harness_node_t *node)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2 (node->db, &db, SQLITE_OPEN_READONLY, NULL);
+    ck_assert_msg (rc == SQLITE_OK, "cannot open %s read-only: %s", node->db,
+                   db? sqlite3_errmsg (db): "?");
+    sqlite3_busy_timeout (db, 5000);
+    return db;
+}
+
+//  Runs a query that yields one integer (one optional text parameter).
+static inline int64_t
+harness_sql_int (sqlite3 *db, const char *sql, const char *text_arg)
+{
+    sqlite3_stmt *stmt = NULL;
+    ck_assert_msg (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK,
+                   "%s: %s", sql, sqlite3_errmsg (db));
+    if (text_arg)
+        sqlite3_bind_text (stmt, 1, text_arg, -1, SQLITE_TRANSIENT);
+    ck_assert_msg (sqlite3_step (stmt) == SQLITE_ROW, "%s: no row: %s", sql, sqlite3_errmsg (db));
+    int64_t value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return value;
 }
 
 #endif

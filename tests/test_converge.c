@@ -719,33 +719,6 @@ s_wait_height (harness_node_t *node, int64_t min_height)
 //  ---------------------------------------------------------------------
 //  Helpers: the SQLite ledgers, read as any outside tool would
 
-//  Opens a node's ledger read-only (WAL lets us read beside the node).
-static sqlite3 *
-s_ledger_open (harness_node_t *node)
-{
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2 (node->db, &db, SQLITE_OPEN_READONLY, NULL);
-    ck_assert_msg (rc == SQLITE_OK, "cannot open %s read-only: %s", node->db,
-                   db? sqlite3_errmsg (db): "?");
-    sqlite3_busy_timeout (db, 5000);
-    return db;
-}
-
-//  Runs a query that yields one integer (one optional text parameter).
-static int64_t
-s_sql_int (sqlite3 *db, const char *sql, const char *text_arg)
-{
-    sqlite3_stmt *stmt = NULL;
-    ck_assert_msg (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK,
-                   "%s: %s", sql, sqlite3_errmsg (db));
-    if (text_arg)
-        sqlite3_bind_text (stmt, 1, text_arg, -1, SQLITE_TRANSIENT);
-    ck_assert_msg (sqlite3_step (stmt) == SQLITE_ROW, "%s: no row: %s", sql, sqlite3_errmsg (db));
-    int64_t value = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
-    return value;
-}
-
 //  Runs SQL that yields no rows.
 static void
 s_sql_exec (sqlite3 *db, const char *sql)
@@ -799,7 +772,7 @@ static char **
 s_ledger_verify (harness_node_t *node, int difficulty, int64_t height, const char *tip,
                  char **ids, size_t id_count, bool only)
 {
-    sqlite3 *db = s_ledger_open (node);
+    sqlite3 *db = harness_ledger_open (node);
     s_ledger_integrity (db, node);
     sqlite3_stmt *stmt = NULL;
     ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT \"index\", prev_hash, current_hash"
@@ -832,7 +805,7 @@ s_ledger_verify (harness_node_t *node, int difficulty, int64_t height, const cha
     if (tip)
         ck_assert_msg (streq (hashes [count - 1], tip), "%s: ledger tip %.16s, get_status "
                        "said %.16s", node->name, hashes [count - 1], tip);
-    int64_t strays = s_sql_int (db, "SELECT COUNT(*) FROM transactions WHERE block_hash"
+    int64_t strays = harness_sql_int (db, "SELECT COUNT(*) FROM transactions WHERE block_hash"
                                 " NOT IN (SELECT current_hash FROM blocks)", NULL);
     ck_assert_msg (strays == 0, "%s: %" PRId64 " transactions outside the chain",
                    node->name, strays);
@@ -847,7 +820,7 @@ s_ledger_verify (harness_node_t *node, int difficulty, int64_t height, const cha
     ck_assert_msg (total == distinct, "%s: %" PRId64 " transaction rows but %" PRId64
                    " distinct ids", node->name, total, distinct);
     s_ledger_load_ids (db, ids, id_count);
-    int64_t missing = s_sql_int (db, "SELECT COUNT(*) FROM temp.acked WHERE id NOT IN"
+    int64_t missing = harness_sql_int (db, "SELECT COUNT(*) FROM temp.acked WHERE id NOT IN"
                                  " (SELECT id FROM transactions)", NULL);
     if (missing > 0) {
         ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT id FROM temp.acked WHERE id NOT IN"
@@ -863,7 +836,7 @@ s_ledger_verify (harness_node_t *node, int difficulty, int64_t height, const cha
         ck_assert_msg (total == (int64_t) id_count, "%s: %" PRId64 " transactions in the "
                        "ledger, expected exactly the %zu acknowledged", node->name, total,
                        id_count);
-    int64_t waiting = s_sql_int (db, "SELECT COUNT(*) FROM mempool", NULL);
+    int64_t waiting = harness_sql_int (db, "SELECT COUNT(*) FROM mempool", NULL);
     ck_assert_msg (waiting == 0, "%s: %" PRId64 " transactions left in the mempool table "
                    "though get_status says mempool 0", node->name, waiting);
     sqlite3_close (db);
@@ -1125,15 +1098,15 @@ START_TEST (test_kill_all)
     //  node that acknowledged it, mined or waiting, once
     size_t waiting = 0;
     for (size_t n = 0; n < 3; n++) {
-        sqlite3 *db = s_ledger_open (&nodes [n]);
+        sqlite3 *db = harness_ledger_open (&nodes [n]);
         s_ledger_integrity (db, &nodes [n]);
         for (size_t i = 0; i < txs->count; i++) {
             //  Request i went on connection i % 6, which went to node i % 6 % 3
             if (i % 6 % 3 != n)
                 continue;
-            int64_t mined = s_sql_int (db, "SELECT COUNT(*) FROM transactions WHERE id = ?",
+            int64_t mined = harness_sql_int (db, "SELECT COUNT(*) FROM transactions WHERE id = ?",
                                        txs->ids [i]);
-            int64_t pooled = s_sql_int (db, "SELECT COUNT(*) FROM mempool WHERE id = ?",
+            int64_t pooled = harness_sql_int (db, "SELECT COUNT(*) FROM mempool WHERE id = ?",
                                         txs->ids [i]);
             ck_assert_msg (mined + pooled == 1, "%s acknowledged %s but its file holds it "
                            "%" PRId64 " times mined and %" PRId64 " times waiting",

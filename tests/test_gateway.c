@@ -350,25 +350,13 @@ s_client_tx (zc_keys_t *keys, int number)
 //  ---------------------------------------------------------------------
 //  Helpers: the nodes' ledgers, read as any outside tool would
 
-//  Opens a node's ledger read-only (WAL lets us read beside the node).
-static sqlite3 *
-s_ledger_open (harness_node_t *node)
-{
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2 (node->db, &db, SQLITE_OPEN_READONLY, NULL);
-    ck_assert_msg (rc == SQLITE_OK, "cannot open %s read-only: %s", node->db,
-                   db? sqlite3_errmsg (db): "?");
-    sqlite3_busy_timeout (db, 5000);
-    return db;
-}
-
 //  How many rows of a node's ledger hold the transaction; *block_p and
 //  *data_p (if set, caller frees) get the block hash and the data text
 //  of the last.
 static int
 s_ledger_tx (harness_node_t *node, const char *tx_id, char **block_p, char **data_p)
 {
-    sqlite3 *db = s_ledger_open (node);
+    sqlite3 *db = harness_ledger_open (node);
     sqlite3_stmt *stmt = NULL;
     ck_assert_msg (sqlite3_prepare_v2 (db, "SELECT block_hash, data FROM transactions"
                                        " WHERE id = ?", -1, &stmt, NULL) == SQLITE_OK,
@@ -396,7 +384,7 @@ s_ledger_tx (harness_node_t *node, const char *tx_id, char **block_p, char **dat
 static int64_t
 s_ledger_tx_total (harness_node_t *node)
 {
-    sqlite3 *db = s_ledger_open (node);
+    sqlite3 *db = harness_ledger_open (node);
     sqlite3_stmt *stmt = NULL;
     ck_assert_int_eq (sqlite3_prepare_v2 (db, "SELECT COUNT(*) FROM transactions",
                                           -1, &stmt, NULL), SQLITE_OK);

@@ -263,33 +263,6 @@ typedef struct {
     char hash [ZC_HASH_HEX + 1];
 } s_row_t;
 
-//  Opens a node's ledger read-only (WAL lets us read beside the node).
-static sqlite3 *
-s_ledger_open (harness_node_t *node)
-{
-    sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2 (node->db, &db, SQLITE_OPEN_READONLY, NULL);
-    ck_assert_msg (rc == SQLITE_OK, "cannot open %s read-only: %s", node->db,
-                   db? sqlite3_errmsg (db): "?");
-    sqlite3_busy_timeout (db, 5000);
-    return db;
-}
-
-//  Runs a query that yields one integer.
-static int64_t
-s_ledger_int (sqlite3 *db, const char *sql, const char *text_arg)
-{
-    sqlite3_stmt *stmt = NULL;
-    ck_assert_msg (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK,
-                   "%s: %s", sql, sqlite3_errmsg (db));
-    if (text_arg)
-        sqlite3_bind_text (stmt, 1, text_arg, -1, SQLITE_TRANSIENT);
-    ck_assert_msg (sqlite3_step (stmt) == SQLITE_ROW, "%s: no row: %s", sql, sqlite3_errmsg (db));
-    int64_t value = sqlite3_column_int64 (stmt, 0);
-    sqlite3_finalize (stmt);
-    return value;
-}
-
 //  Checks the file's integrity and its chain (indexes 0..height, each
 //  prev_hash the hash below, genesis first, proof of work above it, every
 //  transaction in one of its blocks); returns the rows (caller frees).
@@ -333,7 +306,7 @@ s_ledger_chain (sqlite3 *db, harness_node_t *node, size_t *count_p)
                            "%s: block %zu lacks proof of work", node->name, i);
         }
     }
-    int64_t strays = s_ledger_int (db, "SELECT COUNT(*) FROM transactions WHERE block_hash"
+    int64_t strays = harness_sql_int (db, "SELECT COUNT(*) FROM transactions WHERE block_hash"
                                    " NOT IN (SELECT current_hash FROM blocks)", NULL);
     ck_assert_msg (strays == 0, "%s: %" PRId64 " transactions outside the chain",
                    node->name, strays);
@@ -345,7 +318,7 @@ s_ledger_chain (sqlite3 *db, harness_node_t *node, size_t *count_p)
 static int64_t
 s_ledger_tx (sqlite3 *db, const char *id)
 {
-    return s_ledger_int (db, "SELECT COUNT(*) FROM transactions WHERE id = ?", id);
+    return harness_sql_int (db, "SELECT COUNT(*) FROM transactions WHERE id = ?", id);
 }
 
 //  Checks that all nodes' ledgers hold the same chain, of height+1 blocks
@@ -357,7 +330,7 @@ s_check_ledgers (harness_node_t *nodes, size_t count, int64_t height, const char
     s_row_t *first = NULL;
     size_t first_count = 0;
     for (size_t i = 0; i < count; i++) {
-        sqlite3 *db = s_ledger_open (&nodes [i]);
+        sqlite3 *db = harness_ledger_open (&nodes [i]);
         size_t rows_count = 0;
         s_row_t *rows = s_ledger_chain (db, &nodes [i], &rows_count);
         ck_assert_msg ((int64_t) rows_count == height + 1, "%s: ledger holds %zu blocks, "
@@ -379,7 +352,7 @@ s_check_ledgers (harness_node_t *nodes, size_t count, int64_t height, const char
             ck_assert_msg (s_ledger_tx (db, ids [j]) == 1,
                            "%s: transaction %.16s appears %" PRId64 " times, expected once",
                            nodes [i].name, ids [j], s_ledger_tx (db, ids [j]));
-        int64_t total = s_ledger_int (db, "SELECT COUNT(*) FROM transactions", NULL);
+        int64_t total = harness_sql_int (db, "SELECT COUNT(*) FROM transactions", NULL);
         ck_assert_msg (total == (int64_t) id_count, "%s: %" PRId64 " transactions, "
                        "expected %zu", nodes [i].name, total, id_count);
         sqlite3_close (db);
@@ -894,11 +867,11 @@ START_TEST (test_bad_input)
     //  Nothing of it reached the chain or the ledger
     ck_assert_int_eq (s_node_tip (node, tip), 0);
     ck_assert_str_eq (tip, genesis_tip);
-    sqlite3 *db = s_ledger_open (node);
+    sqlite3 *db = harness_ledger_open (node);
     size_t rows_count = 0;
     s_row_t *rows = s_ledger_chain (db, node, &rows_count);
     ck_assert_uint_eq (rows_count, 1);
-    ck_assert_int_eq (s_ledger_int (db, "SELECT COUNT(*) FROM transactions", NULL), 0);
+    ck_assert_int_eq (harness_sql_int (db, "SELECT COUNT(*) FROM transactions", NULL), 0);
     free (rows);
     sqlite3_close (db);
     s_stop_nodes (nodes, 1);
