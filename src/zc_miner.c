@@ -302,6 +302,8 @@ zc_miner_actor (zsock_t *pipe, void *args)
         }
     }
     zpoller_destroy (&poller);
+    //  Threads in a job look only at the generation: end the job first
+    s_set_job (&shared, NULL, 0, 0);
     pthread_mutex_lock (&shared.lock);
     shared.quit = true;
     pthread_cond_broadcast (&shared.changed);

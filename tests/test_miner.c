@@ -112,6 +112,22 @@ START_TEST (test_stop_reaches_threads)
 }
 END_TEST
 
+//  Destroying the pool while its threads mine a job no one can finish
+//  returns (a hang here fails on the test's timeout): zchaind's SIGTERM.
+START_TEST (test_term_while_mining)
+{
+    int threads = 2;
+    zactor_t *miner = zactor_new (zc_miner_actor, &threads);
+    zsock_send (miner, "s8is", "JOB", (uint64_t) 1, 64, "never met");
+    int64_t deadline = zclock_mono () + 10000;
+    while (s_busy (miner) != threads && zclock_mono () < deadline)
+        zclock_sleep (1);
+    ck_assert_int_eq (s_busy (miner), threads);
+    zactor_destroy (&miner);
+    ck_assert_ptr_null (miner);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -121,6 +137,7 @@ main (void)
     tcase_add_test (tcase, test_found_nonces_hash_right);
     tcase_add_test (tcase, test_block_preimage);
     tcase_add_test (tcase, test_stop_reaches_threads);
+    tcase_add_test (tcase, test_term_while_mining);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }

@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #define S_START_MS      20000       //  a node must answer ping within this
 #define S_CONVERGE_MS   40000       //  nodes must agree within this
@@ -1087,6 +1088,94 @@ s_bad_start (const char *file, const char *text, const char *instance, const cha
     free (path);
 }
 
+//  The mempool is bounded: past network/max_mempool a transaction gets
+//  "mempool is full" (and is not acknowledged), the node stays up, and a
+//  transaction it already holds is still acknowledged.  Difficulty 30 keeps
+//  anything from being mined meanwhile.
+START_TEST (test_mempool_full)
+{
+    harness_node_t nodes [1];
+    harness_nodes_init (nodes, 1);
+    char *config = harness_config_write ("zchain.conf", nodes, 1,
+                                         "difficulty = 30\nminers = 1\nmax_mempool = 2\n");
+    s_start_nodes (nodes, 1, config, true);
+    zc_keys_t *keys = zc_keys_new ();
+    zc_client_t *client = zc_client_new (nodes [0].address, ZC_FRAMING_LINE, NULL);
+    ck_assert_ptr_nonnull (client);
+    cJSON *held = NULL;
+    for (int k = 0; k < 2; k++) {
+        cJSON *request = s_tx_request (keys, "full", k, NULL);
+        s_submit (client, request, &nodes [0]);
+        if (k == 0)
+            held = request;
+        else
+            cJSON_Delete (request);
+    }
+    cJSON *request = s_tx_request (keys, "full", 2, NULL);
+    cJSON *reply = zc_client_request (client, request, S_REPLY_MS);
+    const char *reason = s_expect_error (reply, "a third transaction past max_mempool 2");
+    ck_assert_msg (strstr (reason, "mempool is full"), "unexpected reason: %s", reason);
+    cJSON_Delete (reply);
+    cJSON_Delete (request);
+    s_submit (client, held, &nodes [0]);        //  already held: acknowledged
+    cJSON_Delete (held);
+    cJSON *status = harness_status (nodes [0].address, S_REPLY_MS);
+    ck_assert_ptr_nonnull (status);
+    ck_assert_int_eq ((int) harness_number (status, "mempool"), 2);
+    cJSON_Delete (status);
+    s_expect_alive (&nodes [0], "a full mempool");
+    zc_client_destroy (&client);
+    zc_keys_destroy (&keys);
+    s_stop_nodes (nodes, 1);
+    harness_nodes_free (nodes, 1);
+    free (config);
+}
+END_TEST
+
+//  zchaind raises its own open-file limit: started with a soft limit of
+//  64, it still answers ping while 300 idle connections are open.
+START_TEST (test_open_file_limit)
+{
+    struct rlimit saved;
+    ck_assert_int_eq (getrlimit (RLIMIT_NOFILE, &saved), 0);
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < 1024) {
+        fprintf (stderr, "test_node: open_file_limit SKIPPED: hard limit %lu\n",
+                 (unsigned long) saved.rlim_max);
+        return;
+    }
+    harness_node_t nodes [1];
+    harness_nodes_init (nodes, 1);
+    char *config = harness_config_write ("zchain.conf", nodes, 1, S_NETWORK);
+    //  The child inherits a low soft limit; ours is put back at once
+    struct rlimit low = { 64, saved.rlim_max };
+    ck_assert_int_eq (setrlimit (RLIMIT_NOFILE, &low), 0);
+    const char *name = nodes [0].name;
+    nodes [0].pid = harness_zchaind_start (config, "n1.log", &name, 1);
+    ck_assert_int_eq (setrlimit (RLIMIT_NOFILE, &saved), 0);
+    harness_node_wait_ready (&nodes [0], S_START_MS);
+
+    zc_client_t *idle [300];
+    for (int i = 0; i < 300; i++) {
+        idle [i] = zc_client_new (nodes [0].address, ZC_FRAMING_LINE, NULL);
+        ck_assert_msg (idle [i], "connection %d refused", i);
+    }
+    //  The last of them is served too, not only a new one
+    cJSON *ping = cJSON_CreateObject ();
+    cJSON_AddStringToObject (ping, "type", "ping");
+    cJSON *reply = zc_client_request (idle [299], ping, S_REPLY_MS);
+    ck_assert_msg (reply, "the 300th connection got no pong");
+    ck_assert_str_eq (harness_string (reply, "type"), "pong");
+    cJSON_Delete (reply);
+    cJSON_Delete (ping);
+    s_expect_alive (&nodes [0], "300 idle connections");
+    for (int i = 0; i < 300; i++)
+        zc_client_destroy (&idle [i]);
+    s_stop_nodes (nodes, 1);
+    harness_nodes_free (nodes, 1);
+    free (config);
+}
+END_TEST
+
 START_TEST (test_bad_config)
 {
     int port = harness_free_port ();
@@ -1164,5 +1253,7 @@ main (void)
     tcase_add_test (harness_tcase (suite, "bad_input", 60), test_bad_input);
     tcase_add_test (harness_tcase (suite, "queries", 60), test_queries);
     tcase_add_test (harness_tcase (suite, "bad_config", 60), test_bad_config);
+    tcase_add_test (harness_tcase (suite, "mempool_full", 60), test_mempool_full);
+    tcase_add_test (harness_tcase (suite, "open_file_limit", 60), test_open_file_limit);
     return testutil_run (suite);
 }
