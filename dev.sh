@@ -53,7 +53,7 @@ build () {
 check () {
     local name=$1 status=0
     ( cd "build-$name" && make -s -j"$jobs" check >check.out 2>&1 ) || status=1
-    local logs=("build-$name"/tests/test_*.log)
+    local logs=("build-$name"/tests/*/test_*.log)
     if [ ! -e "${logs[0]}" ]; then
         echo "$name: make check ran no test:"; tail -n 20 "build-$name/check.out"
         return 1
@@ -75,7 +75,7 @@ summary () {
         errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
         failed=$((failed + failures + errors))
         passed=$((passed + checks - failures - errors))
-    done < <(grep -h 'Checks:' build-*/tests/test_*.log 2>/dev/null)
+    done < <(grep -h 'Checks:' build-*/tests/*/test_*.log 2>/dev/null)
     echo "tests: $passed passed, $failed failed"
 }
 
@@ -92,7 +92,7 @@ wait_for () {
 #   and the marketplace server), and one purchase followed from its
 #   submission to its confirmation by every node.
 network () {
-    local conf="$top/etc/zchain.conf" bin="$top/build-plain/src"
+    local conf="$top/etc/zchain.conf" bin="$top/build-plain/src/programs"
     local gateway=127.0.0.1:13300 server=127.0.0.1:13400
     mkdir -p var
     "$bin/zchaind" -c "$conf" &

@@ -12,9 +12,9 @@
 
 builddir=${ZCHAIN_BUILDDIR:-$(pwd)}
 results=${ZCHAIN_RESULTS:-$builddir/bench/results}
-zchaind=$builddir/src/zchaind
-zchain_cli=$builddir/src/zchain-cli
-zchain_load=$builddir/src/zchain-load
+zchaind=$builddir/src/programs/zchaind
+zchain_cli=$builddir/src/programs/zchain-cli
+zchain_load=$builddir/tools/load/zchain-load
 bench_pids=()
 bench_tmp=""
 

@@ -442,6 +442,30 @@ cJSON *zc_client_request (zc_client_t *self, const cJSON *request,
 //  True if the server has closed the connection (waits up to timeout_ms).
 bool zc_client_closed (zc_client_t *self, int timeout_ms);
 
+//  =========================================================================
+//  zc_market - the reference marketplace's record of confirmations
+//  =========================================================================
+
+typedef struct _zc_market_t zc_market_t;
+
+//  Opens or creates market.sqlite3; NULL with *error_p (caller frees).
+zc_market_t *zc_market_open (const char *path, char **error_p);
+void zc_market_destroy (zc_market_t **self_p);
+
+//  Records a block_confirmation or block_rollback notice.  0 or -1.
+int zc_market_record (zc_market_t *self, const cJSON *notice);
+
+//  New {"type":"confirmation", ...} answer for a transaction id.
+cJSON *zc_market_lookup (zc_market_t *self, const char *tx_id);
+
+//  =========================================================================
+//  Logging: zsys's, plus debug lines that only verbose runs print
+//  =========================================================================
+
+//  Set by zchaind -v; read by every layer above this one.
+extern bool zc_verbose;
+#define zc_debug(...) do { if (zc_verbose) zsys_debug (__VA_ARGS__); } while (0)
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,117 @@
+/*  =========================================================================
+    zc_actors.h - the actors a node, the gateway and the server are made of
+
+    Each actor is `void fn (zsock_t *pipe, void *args)` for zactor_new, one
+    source file in src/actors/, its pipe protocol documented at the top of
+    that file.  Actors use only the library (include/zchain.h); the roles
+    above them (src/roles/) start and wire them.
+
+    How a node is wired (each box one actor, one source file):
+
+        TCP <-> bridge <-PAIR-> listener <-PAIR-> validator -pipe-> miner
+                                                     |pipe
+                                                  writer --PUB--> notifier
+
+    The bridge owns every socket and speaks zmsg; the listener dispatches
+    by message type; the validator owns the chain and the mempool; the
+    miner pool hashes; the ledger writer owns the SQLite file and
+    publishes what it commits; the notifier tells the outside world.
+    =========================================================================
+*/
+
+#ifndef ZC_ACTORS_H_INCLUDED
+#define ZC_ACTORS_H_INCLUDED
+
+#include "zchain.h"
+#include <inttypes.h>
+#include <assert.h>
+
+//  =========================================================================
+//  Settings an actor is started with (read from the config file by the
+//  roles, copied here so that no actor touches the zconfig tree)
+//  =========================================================================
+
+//  One node instance, with the network-wide settings copied in, so an
+//  actor never touches the zconfig tree.
+typedef struct {
+    char *name;                 //  instance name, e.g. "n1"
+    char *host;                 //  address to listen on
+    int port;                   //  port to listen on
+    char *data;                 //  data folder: ledger, key, node_id
+    int difficulty;             //  leading '0' hex digits of a block hash
+    size_t max_block_txs;       //  transactions per block, at most
+    bool verify_txs;            //  tx_policy = verify
+    size_t max_message;         //  largest message accepted, bytes
+    size_t max_mempool;         //  transactions waiting, at most
+    int miner_threads;          //  hashing threads (0: one per core)
+    char **peers;               //  "host:port" of the other nodes
+    size_t peer_count;          //  how many
+    char *gateway;              //  "host:port" of the gateway, or NULL
+    char node_id [40];          //  set by the node role at start
+} zc_node_config_t;
+
+//  The gateway or the server instance of a deployment.
+typedef struct {
+    char *name;                 //  "gateway" or "server"
+    char *host;                 //  address to listen on
+    int port;                   //  port to listen on
+    char *data;                 //  data folder: gateway key, market.sqlite3
+    char **nodes;               //  gateway: every node's "host:port"
+    size_t node_count;          //  how many
+    char *server;               //  gateway: the server's "host:port", or NULL
+    bool verify_txs;            //  tx_policy = verify
+    size_t max_message;         //  largest message accepted, bytes
+    size_t max_queue;           //  gateway: confirmations held for the server
+} zc_service_config_t;
+
+//  =========================================================================
+//  The link (zc_link.c): endpoints and the bridge's link protocol
+//  =========================================================================
+
+//  Endpoint of an actor's inproc socket for the node instance `name`.
+//  Caller frees.
+char *zc_endpoint (const char *role, const char *name);
+
+//  bridge: raw framed TCP <-> zmsg.  args: const char * instance name.
+void zc_bridge_actor (zsock_t *pipe, void *args);
+
+//  Opens a bridge's listening port; -1 with the reason logged.
+int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
+                    size_t max_message);
+
+//  The bridge's link protocol, for the actors behind a bridge (see
+//  zc_bridge.c): an inproc PAIR bound or connected at zc_endpoint (role,
+//  name), answers, and receiving one MSG.
+zsock_t *zc_link_new (const char *role, const char *name, bool bind);
+void zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply);
+void zc_link_done (zsock_t *link, uint32_t conn);
+void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
+int zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
+                  char **command_p, zmsg_t **rest_p);
+typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
+                               const char *data, size_t size);
+void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);
+
+//  listener: dispatches messages by type.  args: zc_node_config_t *.
+void zc_listener_actor (zsock_t *pipe, void *args);
+
+//  validator: chain, mempool, mining jobs.  args: zc_node_config_t *.
+void zc_validator_actor (zsock_t *pipe, void *args);
+
+//  miner pool: hashing threads.  args: int * thread count (0: cores).
+void zc_miner_actor (zsock_t *pipe, void *args);
+
+//  ledger writer: the SQLite file.  args: const char * instance name.
+void zc_writer_actor (zsock_t *pipe, void *args);
+
+//  notifier: tells others of committed blocks.  args: zc_node_config_t *.
+void zc_notifier_actor (zsock_t *pipe, void *args);
+
+//  gateway: client requests, broadcast, confirmations.
+//  args: zc_service_config_t *.
+void zc_gateway_actor (zsock_t *pipe, void *args);
+
+//  server: the reference marketplace sink.  args: zc_service_config_t *.
+void zc_server_actor (zsock_t *pipe, void *args);
+
+#endif

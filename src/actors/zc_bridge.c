@@ -1,0 +1,773 @@
+/*  =========================================================================
+    zc_bridge - raw framed TCP <-> zmsg for one node
+
+    The bridge owns every TCP socket of a node: the listening socket, the
+    connections clients and peers open to it, and the connections it opens
+    to peers.  It turns framed bytes into whole messages for the listener
+    and the listener's answers back into framed bytes.  It never blocks:
+    sockets are non-blocking, each connection has a capped input buffer
+    (zc_codec) and a capped output buffer, and a connection with too many
+    requests in flight is not read until some are answered.
+
+    Plain sockets rather than ZMQ_STREAM: a STREAM socket drops what is
+    queued for a peer when told to close it, so an error reply followed by
+    a close is lost, and its send blocks the actor at the high-water mark
+    (see doc/DESIGN.md).  The sockets are watched by one epoll set, itself
+    polled beside the actor's pipe and link, so a wake-up costs what is
+    ready, not how many connections there are.
+
+    Pipe protocol (from the node role):
+        BIND host port max_message  -> signal 0, or -1 if it cannot listen
+        $TERM                       ends the actor
+
+    Link protocol (PAIR bound at zc_endpoint ("bridge", name)):
+      to the listener
+        MSG conn address body       one whole message from connection conn
+      from the listener
+        REPLY conn body             send body in conn's framing; request done
+        DONE conn                   request done, nothing to send
+        CLOSE conn body             send body (if not empty), then close
+        SEND address body           send body to peer "host:port" over a
+                                    connection of our own (opened on demand,
+                                    kept open, dialled again when gone)
+        POST address body           open a new connection to address, send
+                                    body as one line, close (the seed's
+                                    one-shot notification).  Our side is
+                                    shut once sent; the post counts as
+                                    delivered when the receiver closes its
+                                    side (it has read it), or S_POST_MSECS
+                                    later, so posts one after another are
+                                    handled in order
+      to the listener, about connections of our own
+        DOWN address                what was sent to address may be lost:
+                                    the dial failed or the connection ended
+        POSTED address              a POST was sent whole and closed
+    Every MSG gets exactly one REPLY, DONE or CLOSE, which is how the
+    bridge counts requests in flight per connection.
+    =========================================================================
+*/
+
+#include "zc_actors.h"
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <sys/epoll.h>
+
+#define S_READ_CHUNK    65536           //  bytes read per recv
+#define S_MAX_INFLIGHT  64              //  requests in flight per connection
+#define S_MIN_OUT_CAP   (16 * 1024 * 1024)  //  output buffer cap, at least
+#define S_CONNECT_MSECS 3000            //  a dial not answered by then fails
+#define S_BACKOFF_MAX   30000           //  longest pause after dials time out
+#define S_POST_MSECS    5000            //  longest wait for a POST's receiver
+
+//  One TCP connection, accepted or opened by us
+typedef struct {
+    uint32_t id;                //  connection id, never reused
+    int fd;                     //  non-blocking socket
+    char *address;              //  peer address, "host:port"
+    bool outgoing;              //  we opened it (to a peer)
+    bool post;                  //  one-shot POST connection
+    int64_t shut_at;            //  POST: when our side was shut, or 0
+    bool connecting;            //  connect() still in progress
+    int64_t dialled;            //  when connect() started
+    zc_codec_t *codec;          //  input reassembly, capped
+    zchunk_t *out;              //  bytes waiting to be sent
+    size_t out_offset;          //  bytes of out already sent
+    size_t inflight;            //  messages handed on, not yet answered
+    bool read_closed;           //  peer has finished sending
+    bool closing;               //  close as soon as out is sent
+    uint32_t watched;           //  epoll events registered for fd
+} s_conn_t;
+
+//  A peer whose dials time out (no answer at all, unlike a refusal): it is
+//  not dialled again before `until`, and the pause doubles each time
+typedef struct {
+    int64_t until;              //  no dial before then
+    int64_t pause;              //  the next pause
+} s_backoff_t;
+
+//  Actor state
+typedef struct {
+    zsock_t *pipe;              //  actor pipe
+    zsock_t *link;              //  PAIR to the listener
+    char *name;                 //  node instance name, for logs
+    int listen_fd;              //  listening socket, or -1
+    int epoll_fd;               //  epoll set of listen_fd and every fd
+    bool listen_watched;        //  listen_fd is in the set with EPOLLIN
+    size_t max_message;         //  cap on one message
+    size_t out_cap;             //  cap on a connection's unsent bytes
+    uint32_t next_id;           //  id for the next connection
+    zhashx_t *conns;            //  "id" -> s_conn_t *
+    zhashx_t *outgoing;         //  "host:port" -> s_conn_t * we opened
+    zhashx_t *unreachable;      //  "host:port" -> s_backoff_t *, dials timed out
+    int64_t accept_paused;      //  no accepting until then (out of fds)
+    bool terminated;            //  $TERM received
+} self_t;
+
+//  Formats a connection id as a hash key.
+static void
+s_key (uint32_t id, char *key)
+{
+    snprintf (key, 16, "%" PRIu32, id);
+}
+
+//  Sets O_NONBLOCK and close-on-exec on a socket.
+static void
+s_set_nonblocking (int fd)
+{
+    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL, 0) | O_NONBLOCK);
+    fcntl (fd, F_SETFD, FD_CLOEXEC);
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, const char *name)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    self->pipe = pipe;
+    self->name = strdup (name);
+    self->listen_fd = -1;
+    self->epoll_fd = epoll_create1 (EPOLL_CLOEXEC);
+    assert (self->epoll_fd >= 0);
+    self->max_message = ZC_MAX_MESSAGE;
+    self->out_cap = S_MIN_OUT_CAP;
+    self->next_id = 1;
+    self->conns = zhashx_new ();
+    self->outgoing = zhashx_new ();
+    self->unreachable = zhashx_new ();
+    zhashx_set_destructor (self->unreachable, (zhashx_destructor_fn *) zstr_free);
+    self->link = zc_link_new ("bridge", name, true);
+    return self;
+}
+
+//  Unsent bytes of a connection.
+static size_t
+s_conn_unsent (s_conn_t *conn)
+{
+    return zchunk_size (conn->out) - conn->out_offset;
+}
+
+//  Tells epoll what the connection waits for now: input while it may
+//  read (open, connected, window not full), output while it has bytes to
+//  send or a dial to finish.
+static void
+s_conn_watch (self_t *self, s_conn_t *conn)
+{
+    uint32_t events = 0;
+    if (!conn->read_closed && !conn->connecting && conn->inflight < S_MAX_INFLIGHT)
+        events |= EPOLLIN;
+    if (conn->connecting || s_conn_unsent (conn) > 0)
+        events |= EPOLLOUT;
+    if (events != conn->watched) {
+        struct epoll_event event = { .events = events, .data.u64 = conn->id };
+        epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, conn->fd, &event);
+        conn->watched = events;
+    }
+}
+
+//  Closes a connection and forgets it.
+static void
+s_conn_close (self_t *self, s_conn_t *conn)
+{
+    char key [16];
+    s_key (conn->id, key);
+    if (conn->outgoing && zhashx_lookup (self->outgoing, conn->address) == conn)
+        zhashx_delete (self->outgoing, conn->address);
+    //  Whoever sent on a connection of ours must learn it has ended
+    if (conn->post && conn->shut_at && !conn->closing && self->link)
+        zsock_send (self->link, "ss", "POSTED", conn->address);
+    else
+    if ((conn->outgoing || conn->post) && self->link)
+        zsock_send (self->link, "ss", "DOWN", conn->address);
+    epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
+    close (conn->fd);
+    zc_codec_destroy (&conn->codec);
+    zchunk_destroy (&conn->out);
+    free (conn->address);
+    zhashx_delete (self->conns, key);
+    free (conn);
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    if (*self_p) {
+        self_t *self = *self_p;
+        zsock_destroy (&self->link);    //  nobody is listening any more
+        s_conn_t *conn;
+        while ((conn = (s_conn_t *) zhashx_first (self->conns)))
+            s_conn_close (self, conn);
+        if (self->listen_fd >= 0)
+            close (self->listen_fd);
+        close (self->epoll_fd);
+        zhashx_destroy (&self->conns);
+        zhashx_destroy (&self->outgoing);
+        zhashx_destroy (&self->unreachable);
+        zsock_destroy (&self->link);
+        free (self->name);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Registers a new connection.
+static s_conn_t *
+s_conn_new (self_t *self, int fd, const char *address, bool outgoing)
+{
+    s_conn_t *conn = (s_conn_t *) zmalloc (sizeof (s_conn_t));
+    conn->id = self->next_id++;
+    if (self->next_id == 0)
+        self->next_id = 1;
+    conn->fd = fd;
+    conn->address = strdup (address);
+    conn->outgoing = outgoing;
+    conn->codec = zc_codec_new (self->max_message);
+    conn->out = zchunk_new (NULL, 0);
+    if (outgoing)
+        zc_codec_set_framing (conn->codec, ZC_FRAMING_LINE);
+    char key [16];
+    s_key (conn->id, key);
+    zhashx_insert (self->conns, key, conn);
+    struct epoll_event event = { .events = 0, .data.u64 = conn->id };
+    epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+    return conn;
+}
+
+//  Sends what the kernel takes now; -1 if the connection failed.
+static int
+s_conn_flush (s_conn_t *conn)
+{
+    while (!conn->connecting && s_conn_unsent (conn) > 0) {
+        ssize_t sent = send (conn->fd, zchunk_data (conn->out) + conn->out_offset,
+                             s_conn_unsent (conn), MSG_NOSIGNAL);
+        if (sent > 0)
+            conn->out_offset += (size_t) sent;
+        else
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            break;
+        else
+            return -1;
+    }
+    if (s_conn_unsent (conn) == 0) {
+        zchunk_set (conn->out, NULL, 0);
+        conn->out_offset = 0;
+    }
+    return 0;
+}
+
+//  Queues one framed message on a connection; -1 if its output cap is
+//  exceeded (a peer that does not read) or the body cannot be framed.
+static int
+s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
+{
+    zc_framing_t framing = zc_codec_framing (conn->codec);
+    if (framing == ZC_FRAMING_UNKNOWN)
+        framing = ZC_FRAMING_LINE;
+    if (s_conn_unsent (conn) + size > self->out_cap) {
+        zsys_warning ("%s: closing %s: it does not read its replies",
+                      self->name, conn->address);
+        return -1;
+    }
+    //  Keep the buffer from creeping: drop what was sent before appending
+    if (conn->out_offset > 0) {
+        size_t unsent = s_conn_unsent (conn);
+        memmove (zchunk_data (conn->out), zchunk_data (conn->out) + conn->out_offset, unsent);
+        zchunk_set (conn->out, zchunk_data (conn->out), unsent);
+        conn->out_offset = 0;
+    }
+    if (zc_codec_encode (framing, body, size, conn->out) != 0) {
+        zsys_warning ("%s: reply to %s too long for its framing", self->name, conn->address);
+        return -1;
+    }
+    return 0;
+}
+
+//  Closes a connection whose stream cannot be trusted, after an error
+//  reply in its framing.
+static void
+s_conn_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
+{
+    zsys_warning ("%s: protocol error from %s: %s", self->name, conn->address, reason);
+    cJSON *error = cJSON_CreateObject ();
+    cJSON_AddStringToObject (error, "type", "error");
+    cJSON_AddStringToObject (error, "error", reason);
+    char *text = zc_jcs_serialize (error);
+    cJSON_Delete (error);
+    if (text)
+        s_conn_queue (self, conn, text, strlen (text));
+    free (text);
+    conn->closing = true;
+    conn->read_closed = true;
+}
+
+//  Hands on the whole messages buffered on a connection, while its window
+//  of requests in flight has room.
+static void
+s_conn_drain (self_t *self, s_conn_t *conn)
+{
+    while (!conn->closing && conn->inflight < S_MAX_INFLIGHT) {
+        const char *data;
+        size_t size;
+        int rc = zc_codec_next (conn->codec, &data, &size);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            s_conn_protocol_error (self, conn, zc_codec_error (conn->codec));
+            break;
+        }
+        conn->inflight++;
+        zsock_send (self->link, "s4sb", "MSG", conn->id, conn->address, data, size);
+    }
+}
+
+//  A POST's life after it is sent: shut our side, then wait for the
+//  receiver to close its own (or for S_POST_MSECS); true if it closed.
+static bool
+s_conn_post_progress (self_t *self, s_conn_t *conn)
+{
+    if (!conn->post || conn->connecting || conn->closing || s_conn_unsent (conn) > 0)
+        return false;
+    if (!conn->shut_at) {
+        shutdown (conn->fd, SHUT_WR);
+        conn->shut_at = zclock_mono ();
+    }
+    if (conn->read_closed || zclock_mono () - conn->shut_at > S_POST_MSECS) {
+        s_conn_close (self, conn);      //  POSTED
+        return true;
+    }
+    return false;
+}
+
+//  Closes the connection if nothing more can happen on it; true if closed.
+static bool
+s_conn_reap (self_t *self, s_conn_t *conn)
+{
+    if (conn->post)
+        return s_conn_post_progress (self, conn);
+    bool done = s_conn_unsent (conn) == 0
+             && (conn->closing || (conn->read_closed && conn->inflight == 0));
+    if (done)
+        s_conn_close (self, conn);
+    return done;
+}
+
+//  Reads what the socket holds and passes on whole messages.
+static void
+s_conn_read (self_t *self, s_conn_t *conn)
+{
+    char buffer [S_READ_CHUNK];
+    //  A few reads per wake-up, so one busy peer cannot starve others
+    for (int reads = 0; reads < 4 && !conn->read_closed; reads++) {
+        ssize_t size = recv (conn->fd, buffer, sizeof buffer, 0);
+        if (size > 0) {
+            if (conn->post)
+                continue;                   //  a POST's receiver has nothing to say
+            if (zc_codec_feed (conn->codec, buffer, (size_t) size) != 0) {
+                s_conn_protocol_error (self, conn, zc_codec_error (conn->codec));
+                return;
+            }
+            s_conn_drain (self, conn);
+            if (conn->inflight >= S_MAX_INFLIGHT || (size_t) size < sizeof buffer)
+                break;
+        }
+        else
+        if (size == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            conn->read_closed = true;
+            s_conn_drain (self, conn);
+            if (zc_codec_pending (conn->codec) > 0)
+                zsys_warning ("%s: %s closed the connection mid-message (%zu bytes dropped)",
+                              self->name, conn->address, zc_codec_pending (conn->codec));
+            if (size < 0)
+                conn->closing = true;       //  reset: nothing can be sent
+                                            //  (for a POST: DOWN, not POSTED)
+        }
+        else
+            break;
+    }
+}
+
+//  Accepts every pending connection.
+static void
+s_accept (self_t *self)
+{
+    for (int accepted = 0; accepted < 256; accepted++) {
+        struct sockaddr_storage addr;
+        socklen_t addr_len = sizeof addr;
+        int fd = accept (self->listen_fd, (struct sockaddr *) &addr, &addr_len);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {
+                //  Stop watching the listening socket for a moment, or
+                //  epoll would wake us for it without end
+                zsys_error ("%s: out of file descriptors; pausing accept", self->name);
+                self->accept_paused = zclock_mono () + 100;
+                struct epoll_event event = { .events = 0, .data.u64 = 0 };
+                epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
+                self->listen_watched = false;
+            }
+            return;
+        }
+        s_set_nonblocking (fd);
+        int one = 1;
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        char host [INET6_ADDRSTRLEN] = "?";
+        int port = 0;
+        if (addr.ss_family == AF_INET) {
+            struct sockaddr_in *in = (struct sockaddr_in *) &addr;
+            inet_ntop (AF_INET, &in->sin_addr, host, sizeof host);
+            port = ntohs (in->sin_port);
+        }
+        else
+        if (addr.ss_family == AF_INET6) {
+            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &addr;
+            inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host);
+            port = ntohs (in6->sin6_port);
+        }
+        char address [INET6_ADDRSTRLEN + 8];
+        snprintf (address, sizeof address, "%s:%d", host, port);
+        s_conn_watch (self, s_conn_new (self, fd, address, false));
+    }
+}
+
+//  Splits "host:port" (the last colon separates the port).
+static int
+s_split_address (const char *address, char *host, size_t host_size, char *port)
+{
+    const char *colon = strrchr (address, ':');
+    if (!colon || colon == address || (size_t) (colon - address) >= host_size
+    ||  strlen (colon + 1) == 0 || strlen (colon + 1) > 5)
+        return -1;
+    memcpy (host, address, (size_t) (colon - address));
+    host [colon - address] = 0;
+    strcpy (port, colon + 1);
+    return 0;
+}
+
+//  Starts a connection to a peer; NULL if it failed at once or the peer
+//  is in its backoff.  A peer that refuses is dialled again at once (a
+//  refusal costs one connect, and a pause would report a peer that has
+//  just come up as down); one whose dials time out is left alone for a
+//  pause that doubles up to S_BACKOFF_MAX.
+static s_conn_t *
+s_dial (self_t *self, const char *address, bool post)
+{
+    s_backoff_t *backoff = (s_backoff_t *) zhashx_lookup (self->unreachable, address);
+    if (backoff && zclock_mono () < backoff->until)
+        return NULL;
+    char host [256], port [8];
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *info = NULL;
+    int fd = -1;
+    if (s_split_address (address, host, sizeof host, port) == 0
+    &&  getaddrinfo (host, port, &hints, &info) == 0) {
+        fd = socket (info->ai_family, SOCK_STREAM, 0);
+        if (fd >= 0) {
+            s_set_nonblocking (fd);
+            int one = 1;
+            setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (connect (fd, info->ai_addr, info->ai_addrlen) != 0
+            &&  errno != EINPROGRESS) {
+                close (fd);
+                fd = -1;
+            }
+        }
+        freeaddrinfo (info);
+    }
+    if (fd < 0) {
+        zc_debug ("%s: cannot dial %s", self->name, address);
+        return NULL;
+    }
+    s_conn_t *conn = s_conn_new (self, fd, address, !post);
+    zc_codec_set_framing (conn->codec, ZC_FRAMING_LINE);
+    conn->connecting = true;
+    conn->dialled = zclock_mono ();
+    conn->post = post;
+    if (!post)
+        zhashx_insert (self->outgoing, address, conn);
+    s_conn_watch (self, conn);
+    return conn;
+}
+
+//  Completes a non-blocking connect; -1 if it failed.
+static int
+s_conn_connected (self_t *self, s_conn_t *conn)
+{
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt (conn->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error) {
+        zc_debug ("%s: cannot connect to %s: %s", self->name, conn->address,
+                  strerror (error));
+        return -1;
+    }
+    conn->connecting = false;
+    zhashx_delete (self->unreachable, conn->address);
+    return 0;
+}
+
+//  Looks up a live connection by id.
+static s_conn_t *
+s_conn_lookup (self_t *self, uint32_t id)
+{
+    char key [16];
+    s_key (id, key);
+    return (s_conn_t *) zhashx_lookup (self->conns, key);
+}
+
+//  Opens the listening socket.
+static int
+s_bind (self_t *self, const char *host, const char *port)
+{
+    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *info;
+    if (getaddrinfo (host, port, &hints, &info) != 0) {
+        zsys_error ("%s: cannot resolve listen address %s", self->name, host);
+        return -1;
+    }
+    int fd = socket (info->ai_family, SOCK_STREAM, 0);
+    int one = 1;
+    if (fd >= 0)
+        setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (fd < 0
+    ||  bind (fd, info->ai_addr, info->ai_addrlen) != 0
+    ||  listen (fd, 4096) != 0) {
+        zsys_error ("%s: cannot listen on %s:%s: %s", self->name, host, port, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        freeaddrinfo (info);
+        return -1;
+    }
+    freeaddrinfo (info);
+    s_set_nonblocking (fd);
+    self->listen_fd = fd;
+    struct epoll_event event = { .events = EPOLLIN, .data.u64 = 0 };
+    epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+    self->listen_watched = true;
+    return 0;
+}
+
+//  Handles a command from the node role.
+static void
+s_self_handle_pipe (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    char *command = msg? zmsg_popstr (msg): NULL;
+    if (!command || streq (command, "$TERM"))
+        self->terminated = true;        //  $TERM, or interrupted
+    else
+    if (streq (command, "BIND")) {
+        char *host = zmsg_popstr (msg);
+        char *port = zmsg_popstr (msg);
+        char *max = zmsg_popstr (msg);
+        uint64_t max_message = max? strtoull (max, NULL, 10): 0;
+        if (max_message > 0) {
+            self->max_message = max_message;
+            self->out_cap = 4 * max_message > S_MIN_OUT_CAP? 4 * max_message: S_MIN_OUT_CAP;
+        }
+        zsock_signal (self->pipe, host && port && s_bind (self, host, port) == 0? 0: 1);
+        zstr_free (&host);
+        zstr_free (&port);
+        zstr_free (&max);
+    }
+    else
+        zsys_error ("%s: bridge: unknown command %s", self->name, command);
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+//  Handles REPLY / DONE / CLOSE / SEND from the listener.
+static void
+s_self_handle_link (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->link);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    zframe_t *target = zmsg_pop (msg);
+    zframe_t *body = zmsg_pop (msg);
+    if (command && target && (streq (command, "SEND") || streq (command, "POST"))) {
+        char *address = zframe_strdup (target);
+        bool post = streq (command, "POST");
+        s_conn_t *conn = post? NULL: (s_conn_t *) zhashx_lookup (self->outgoing, address);
+        if (!conn)
+            conn = s_dial (self, address, post);
+        if (!conn)
+            zsock_send (self->link, "ss", "DOWN", address);
+        else
+        if (body && zframe_size (body) > 0) {
+            if (s_conn_queue (self, conn, (char *) zframe_data (body), zframe_size (body)) != 0
+            ||  s_conn_flush (conn) != 0)
+                s_conn_close (self, conn);
+            else
+            if (!s_conn_post_progress (self, conn))     //  a POST sent at once?
+                s_conn_watch (self, conn);
+        }
+        else
+        if (conn)
+            s_conn_watch (self, conn);
+        free (address);
+    }
+    else
+    if (command && target && zframe_size (target) > 0 && zframe_size (target) < 12) {
+        //  zsock_send's '4' travels as decimal text
+        char *text = zframe_strdup (target);
+        uint32_t id = (uint32_t) strtoul (text, NULL, 10);
+        free (text);
+        s_conn_t *conn = s_conn_lookup (self, id);
+        if (conn) {
+            if (conn->inflight > 0)
+                conn->inflight--;
+            bool failed = false;
+            if (body && zframe_size (body) > 0 && !conn->closing)
+                failed = s_conn_queue (self, conn, (char *) zframe_data (body),
+                                       zframe_size (body)) != 0;
+            if (streq (command, "CLOSE"))
+                conn->closing = true;
+            if (failed || s_conn_flush (conn) != 0)
+                s_conn_close (self, conn);
+            else
+            if (!s_conn_reap (self, conn)) {
+                s_conn_drain (self, conn);
+                s_conn_watch (self, conn);
+            }
+        }
+    }
+    else
+        zsys_error ("%s: bridge: malformed link message", self->name);
+    zstr_free (&command);
+    zframe_destroy (&target);
+    zframe_destroy (&body);
+    zmsg_destroy (&msg);
+}
+
+//  Handles what epoll says about one connection.
+static void
+s_conn_ready (self_t *self, s_conn_t *conn, uint32_t events)
+{
+    if (conn->connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        if (s_conn_connected (self, conn) != 0) {
+            s_conn_close (self, conn);
+            return;
+        }
+    }
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        s_conn_read (self, conn);
+    //  Hung up both ways once its input has ended: nothing more can be
+    //  sent, and epoll would keep saying so until the fd is closed
+    if ((events & (EPOLLERR | EPOLLHUP)) && conn->read_closed && !conn->post)
+        conn->closing = true;
+    if (s_conn_flush (conn) != 0)
+        s_conn_close (self, conn);
+    else
+    if (!s_conn_reap (self, conn))
+        s_conn_watch (self, conn);
+}
+
+//  What needs a clock rather than an event: dials that take too long,
+//  POSTs whose receiver does not close, and the end of an accept pause.
+static void
+s_sweep (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    zlistx_t *due = zlistx_new ();
+    s_conn_t *conn = (s_conn_t *) zhashx_first (self->conns);
+    while (conn) {
+        if ((conn->connecting && now - conn->dialled > S_CONNECT_MSECS)
+        ||  (conn->post && conn->shut_at))
+            zlistx_add_end (due, conn);
+        conn = (s_conn_t *) zhashx_next (self->conns);
+    }
+    while ((conn = (s_conn_t *) zlistx_first (due))) {
+        zlistx_delete (due, NULL);
+        if (conn->connecting) {
+            zc_debug ("%s: dialling %s timed out", self->name, conn->address);
+            s_backoff_t *backoff = (s_backoff_t *) zhashx_lookup (self->unreachable, conn->address);
+            if (!backoff) {
+                backoff = (s_backoff_t *) zmalloc (sizeof (s_backoff_t));
+                backoff->pause = 1000;
+                zhashx_insert (self->unreachable, conn->address, backoff);
+            }
+            backoff->until = now + backoff->pause;
+            backoff->pause = backoff->pause * 2 > S_BACKOFF_MAX? S_BACKOFF_MAX: backoff->pause * 2;
+            s_conn_close (self, conn);
+        }
+        else
+            s_conn_post_progress (self, conn);
+    }
+    zlistx_destroy (&due);
+    if (self->listen_fd >= 0 && !self->listen_watched && now >= self->accept_paused) {
+        struct epoll_event event = { .events = EPOLLIN, .data.u64 = 0 };
+        epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
+        self->listen_watched = true;
+    }
+}
+
+//  Polls the pipe, the link and the epoll set of every socket.
+static void
+s_self_run (self_t *self)
+{
+    struct epoll_event events [256];
+    int64_t next_sweep = zclock_mono () + 100;
+    while (!self->terminated) {
+        zmq_pollitem_t items [] = {
+            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
+            { NULL, self->epoll_fd, ZMQ_POLLIN, 0 }
+        };
+        int64_t wait = next_sweep - zclock_mono ();
+        if (zmq_poll (items, 3, wait > 0? (long) wait: 0) < 0)
+            break;                      //  context terminated
+        if (items [0].revents & ZMQ_POLLIN)
+            s_self_handle_pipe (self);
+        if (self->terminated)
+            break;
+        //  Sockets first, so the ids the link names below are current; a
+        //  connection closed earlier in the batch is simply not found
+        if (items [2].revents & ZMQ_POLLIN) {
+            int count = epoll_wait (self->epoll_fd, events, 256, 0);
+            for (int i = 0; i < count; i++) {
+                uint32_t id = (uint32_t) events [i].data.u64;
+                if (id == 0)
+                    s_accept (self);
+                else {
+                    s_conn_t *conn = s_conn_lookup (self, id);
+                    if (conn)
+                        s_conn_ready (self, conn, events [i].events);
+                }
+            }
+        }
+        //  Answers from the listener: take all that are queued
+        while (zsock_events (self->link) & ZMQ_POLLIN)
+            s_self_handle_link (self);
+        if (zclock_mono () >= next_sweep) {
+            s_sweep (self);
+            next_sweep = zclock_mono () + 100;
+        }
+    }
+}
+
+void
+zc_bridge_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (const char *) args);
+    zsock_signal (pipe, 0);
+    s_self_run (self);
+    s_self_destroy (&self);
+}
+
+//  Opens a bridge's port (its BIND command); -1 with the reason logged.
+//  What a role does last, once everything behind the bridge is ready.
+int
+zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
+                size_t max_message)
+{
+    char port_text [8], max_text [24];
+    snprintf (port_text, sizeof port_text, "%d", port);
+    snprintf (max_text, sizeof max_text, "%zu", max_message);
+    zstr_sendx (bridge, "BIND", host, port_text, max_text, NULL);
+    if (zsock_wait (bridge) != 0) {
+        zsys_error ("%s: cannot start: %s:%d is not available", name, host, port);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,607 @@
+/*  =========================================================================
+    zc_gateway - the RPC gateway: client requests in, transactions out to
+    every node, block confirmations on to the marketplace server
+
+    Clients send {"action": ...} requests.  A transaction (given, or built
+    from a purchase and signed with the gateway's own key) is checked as a
+    node would check it, then sent as NEW_TRANSACTION to every node over
+    connections the bridge keeps open and redials.  The client's reply
+    waits for each node's answer, a node going down, or a short deadline,
+    whichever comes first: a node that is down lowers nodes_reached but
+    never blocks the reply.  Nodes answer with the transaction's id
+    (tx_id), which is how answers are matched to requests.
+
+    Nodes send {"type":"block_confirmation"} (and "block_rollback") here;
+    each is forwarded to the server as the seed says: a new connection, one
+    JSON line, close.  They wait in a bounded queue, in order, while the
+    server is down, and are retried with backoff.
+
+    Pipe protocol (from the role):
+        START                   loads or makes the gateway key
+                                -> signal 0, or -1 with the reason logged
+        $TERM                   ends the actor
+
+    Bridge link: MSG in; REPLY / DONE / SEND / POST out; DOWN and POSTED
+    in about our own connections (see zc_bridge).
+    =========================================================================
+*/
+
+#include "zc_actors.h"
+
+#define S_REPLY_MSECS   3000        //  longest a client waits for the nodes
+#define S_NODE_PENDING  100000      //  answers awaited from one node, at most
+#define S_RETRY_MIN     100         //  first pause before re-posting, msecs
+#define S_RETRY_MAX     5000        //  longest pause before re-posting
+#define S_MAX_FIELD     1024        //  longest purchase string field
+#define S_MAX_NODES     256         //  nodes known, at most
+#define S_DISCOVER_MSECS 5000       //  how often nodes are asked for their peers
+
+//  A client request waiting for the nodes' answers
+typedef struct {
+    uint32_t conn;              //  client connection
+    bool purchase;              //  submit_purchase (else submit_transaction)
+    cJSON *transaction;         //  purchase: the transaction for the reply
+    char tx_id [ZC_HASH_HEX + 1];   //  the transaction's id
+    size_t outstanding;         //  nodes that have not answered yet
+    size_t reached;             //  nodes that answered MINING_STARTED
+    int64_t deadline;           //  when to reply regardless
+    bool replied;               //  the client has its reply
+    void *handle;               //  its place in the list of requests
+} s_request_t;
+
+//  An answer one node owes us
+typedef struct {
+    s_request_t *request;       //  the request it counts for
+    char tx_id [ZC_HASH_HEX + 1];   //  what the node will name
+} s_pending_t;
+
+//  A node the gateway broadcasts to
+typedef struct {
+    char *address;              //  "host:port"
+    zlistx_t *pending;          //  s_pending_t *, in send order
+} s_node_t;
+
+//  Frees a pending answer (the request is freed elsewhere).
+static void
+s_pending_free (s_pending_t **pending_p)
+{
+    free (*pending_p);
+    *pending_p = NULL;
+}
+
+//  Frees a request.
+static void
+s_request_free (s_request_t **request_p)
+{
+    if (*request_p) {
+        cJSON_Delete ((*request_p)->transaction);
+        free (*request_p);
+        *request_p = NULL;
+    }
+}
+
+//  Actor state
+typedef struct {
+    zsock_t *pipe;              //  actor pipe
+    zsock_t *bridge;            //  PAIR to the bridge
+    zc_service_config_t *config;    //  gateway config (borrowed)
+    zc_keys_t *keys;            //  signs purchases
+    s_node_t *nodes;            //  every node of the deployment
+    size_t node_count;          //  how many
+    int64_t next_discovery;     //  when to ask the nodes for their peers
+    zlistx_t *requests;         //  s_request_t * not yet replied, oldest first
+    zlistx_t *queue;            //  confirmation lines for the server, in order
+    bool posting;               //  the queue's head is on its way
+    int64_t retry_at;           //  when to post again after a failure
+    int64_t retry_pause;        //  current backoff
+    uint64_t dropped;           //  confirmations dropped, queue full
+    uint64_t forwarded;         //  confirmations delivered
+    bool terminated;            //  $TERM received
+} self_t;
+
+//  Adds a node to broadcast to (the file's, or one a node_list named).
+static void
+s_node_add (self_t *self, const char *address)
+{
+    for (size_t i = 0; i < self->node_count; i++)
+        if (streq (self->nodes [i].address, address))
+            return;
+    if (self->node_count == S_MAX_NODES)
+        return;
+    s_node_t *node = &self->nodes [self->node_count++];
+    node->address = strdup (address);
+    node->pending = zlistx_new ();
+    zlistx_set_destructor (node->pending, (czmq_destructor *) s_pending_free);
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, zc_service_config_t *config)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    self->pipe = pipe;
+    self->config = config;
+    self->nodes = (s_node_t *) zmalloc (S_MAX_NODES * sizeof (s_node_t));
+    for (size_t i = 0; i < config->node_count && i < S_MAX_NODES; i++)
+        s_node_add (self, config->nodes [i]);
+    self->requests = zlistx_new ();
+    self->queue = zlistx_new ();
+    zlistx_set_destructor (self->queue, (czmq_destructor *) zstr_free);
+    self->retry_pause = S_RETRY_MIN;
+    self->bridge = zc_link_new ("bridge", config->name, false);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    if (*self_p) {
+        self_t *self = *self_p;
+        //  Requests are owned by the request list; pending entries point
+        //  into them, so the entries go first
+        for (size_t i = 0; i < self->node_count; i++) {
+            zlistx_destroy (&self->nodes [i].pending);
+            free (self->nodes [i].address);
+        }
+        free (self->nodes);
+        s_request_t *request = (s_request_t *) zlistx_first (self->requests);
+        while (request) {
+            s_request_free (&request);
+            request = (s_request_t *) zlistx_next (self->requests);
+        }
+        zlistx_destroy (&self->requests);
+        zlistx_destroy (&self->queue);
+        zc_keys_destroy (&self->keys);
+        zsock_destroy (&self->bridge);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Loads the gateway's key from its data folder (the role made it),
+//  making one the first time.
+static int
+s_self_start (self_t *self)
+{
+    char *path = zsys_sprintf ("%s/gateway.key", self->config->data);
+    self->keys = zc_keys_load_or_create (path);
+    if (!self->keys)
+        zsys_error ("%s: cannot load or create key %s", self->config->name, path);
+    free (path);
+    return self->keys? 0: -1;
+}
+
+//  Answers a bad request: {"status":"error","message":reason}.
+static void
+s_reply_error (self_t *self, uint32_t conn, const char *address, const char *reason)
+{
+    zsys_warning ("%s: bad request from %s: %s", self->config->name, address, reason);
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "status", "error");
+    cJSON_AddStringToObject (reply, "message", reason);
+    zc_link_reply (self->bridge, conn, reply);
+}
+
+//  Replies to a client once every node has answered or the deadline has
+//  passed; the request itself lives on until no node owes an answer.
+static void
+s_request_finish (self_t *self, s_request_t *request)
+{
+    if (!request->replied) {
+        request->replied = true;
+        cJSON *reply = cJSON_CreateObject ();
+        bool reached = request->reached > 0;
+        cJSON_AddStringToObject (reply, "status", !reached? "error":
+                                 request->purchase? "submitted": "broadcast");
+        cJSON_AddNumberToObject (reply, "nodes_reached", (double) request->reached);
+        cJSON_AddNumberToObject (reply, "total_nodes", (double) self->node_count);
+        char message [128];
+        if (reached)
+            snprintf (message, sizeof message, "transaction sent to %zu of %zu nodes",
+                      request->reached, self->node_count);
+        else
+            snprintf (message, sizeof message, "no node could be reached (%zu known)",
+                      self->node_count);
+        cJSON_AddStringToObject (reply, "message", message);
+        cJSON_AddStringToObject (reply, "tx_id", request->tx_id);
+        if (request->transaction) {
+            cJSON_AddItemToObject (reply, "transaction", request->transaction);
+            request->transaction = NULL;
+        }
+        zc_link_reply (self->bridge, request->conn, reply);
+    }
+    if (request->outstanding == 0) {
+        zlistx_detach (self->requests, request->handle);
+        s_request_free (&request);
+    }
+}
+
+//  One node's answer (or its absence) for one request.
+static void
+s_request_answered (self_t *self, s_request_t *request, bool reached)
+{
+    assert (request->outstanding > 0);
+    request->outstanding--;
+    if (reached)
+        request->reached++;
+    if (request->outstanding == 0 || request->replied)
+        s_request_finish (self, request);
+}
+
+//  Sends a transaction to every node and waits for their answers.
+static void
+s_broadcast (self_t *self, uint32_t conn, zc_tx_t *tx, bool purchase)
+{
+    s_request_t *request = (s_request_t *) zmalloc (sizeof (s_request_t));
+    request->conn = conn;
+    request->purchase = purchase;
+    snprintf (request->tx_id, sizeof request->tx_id, "%s", zc_tx_id (tx));
+    request->deadline = zclock_mono () + S_REPLY_MSECS;
+    if (purchase) {
+        request->transaction = zc_tx_to_json (tx);
+        cJSON_AddStringToObject (request->transaction, "id", zc_tx_id (tx));
+    }
+    request->handle = zlistx_add_end (self->requests, request);
+
+    cJSON *message = zc_tx_to_json (tx);
+    cJSON_AddStringToObject (message, "type", "NEW_TRANSACTION");
+    char *text = zc_jcs_serialize (message);
+    cJSON_Delete (message);
+    for (size_t i = 0; i < self->node_count && text; i++) {
+        s_node_t *node = &self->nodes [i];
+        if (zlistx_size (node->pending) >= S_NODE_PENDING)
+            continue;                   //  a node that never answers
+        s_pending_t *pending = (s_pending_t *) zmalloc (sizeof (s_pending_t));
+        pending->request = request;
+        memcpy (pending->tx_id, request->tx_id, sizeof pending->tx_id);
+        zlistx_add_end (node->pending, pending);
+        request->outstanding++;
+        zsock_send (self->bridge, "ssb", "SEND", node->address, text, strlen (text));
+    }
+    free (text);
+    if (request->outstanding == 0)
+        s_request_finish (self, request);
+}
+
+//  A node answered (MINING_STARTED or error) for the transaction tx_id.
+static void
+s_node_answer (self_t *self, s_node_t *node, const char *tx_id, bool reached)
+{
+    s_pending_t *pending = (s_pending_t *) zlistx_first (node->pending);
+    while (pending && strcmp (pending->tx_id, tx_id) != 0)
+        pending = (s_pending_t *) zlistx_next (node->pending);
+    if (pending) {
+        s_request_t *request = pending->request;
+        zlistx_delete (node->pending, zlistx_cursor (node->pending));
+        s_request_answered (self, request, reached);
+    }
+}
+
+//  A node's connection ended: what it still owed will not come.
+static void
+s_node_down (self_t *self, s_node_t *node)
+{
+    s_pending_t *pending;
+    while ((pending = (s_pending_t *) zlistx_first (node->pending))) {
+        s_request_t *request = pending->request;
+        zlistx_delete (node->pending, zlistx_cursor (node->pending));
+        s_request_answered (self, request, false);
+    }
+}
+
+//  The node with that address, or NULL.
+static s_node_t *
+s_node_lookup (self_t *self, const char *address)
+{
+    for (size_t i = 0; i < self->node_count; i++)
+        if (streq (self->nodes [i].address, address))
+            return &self->nodes [i];
+    return NULL;
+}
+
+//  Sends the queue's head to the server, unless one is on its way.
+static void
+s_post_next (self_t *self)
+{
+    if (self->posting || !self->config->server || zclock_mono () < self->retry_at)
+        return;
+    const char *line = (const char *) zlistx_first (self->queue);
+    if (line) {
+        self->posting = true;
+        zsock_send (self->bridge, "ssb", "POST", self->config->server, line, strlen (line));
+    }
+}
+
+//  The server took the queue's head, or could not be reached: go on with
+//  the next, or try again after a pause that doubles up to S_RETRY_MAX.
+static void
+s_posted (self_t *self, bool delivered)
+{
+    self->posting = false;
+    if (delivered) {
+        zlistx_delete (self->queue, NULL);     //  the head
+        self->forwarded++;
+        self->retry_pause = S_RETRY_MIN;
+    }
+    else {
+        zc_debug ("%s: server %s is down; retrying in %" PRId64 " ms",
+                  self->config->name, self->config->server, self->retry_pause);
+        self->retry_at = zclock_mono () + self->retry_pause;
+        self->retry_pause = self->retry_pause * 2 > S_RETRY_MAX? S_RETRY_MAX:
+                            self->retry_pause * 2;
+    }
+    s_post_next (self);
+}
+
+//  Queues a node's confirmation (or rollback notice) for the server.
+static void
+s_forward (self_t *self, const char *address, cJSON *message)
+{
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive (message, "block_index");
+    const cJSON *hash = cJSON_GetObjectItemCaseSensitive (message, "block_hash");
+    const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+    if (!cJSON_IsNumber (index) || !cJSON_IsString (hash) || !cJSON_IsString (node_id)) {
+        zsys_warning ("%s: bad block notice from %s: needs block_index, block_hash, node_id",
+                      self->config->name, address);
+        return;
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
+    zsys_info ("%s: %s of block %.0f (%.16s) from node %s", self->config->name,
+               type->valuestring, index->valuedouble, hash->valuestring, node_id->valuestring);
+    if (!self->config->server)
+        return;
+    if (zlistx_size (self->queue) >= self->config->max_queue) {
+        self->dropped++;
+        zsys_error ("%s: server queue full (%zu): dropped %" PRIu64 " notice(s) so far",
+                    self->config->name, self->config->max_queue, self->dropped);
+        return;
+    }
+    char *text = zc_jcs_serialize (message);
+    if (text)
+        zlistx_add_end (self->queue, text);
+    s_post_next (self);
+}
+
+//  Reads a purchase string field: non-empty, bounded.
+static const char *
+s_purchase_string (const cJSON *body, const char *name)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive (body, name);
+    if (!cJSON_IsString (item) || !*item->valuestring || strlen (item->valuestring) > S_MAX_FIELD)
+        return NULL;
+    return item->valuestring;
+}
+
+//  submit_purchase: checks every field, makes a transaction signed by the
+//  gateway with the purchase as its data, and broadcasts it.
+static void
+s_handle_purchase (self_t *self, uint32_t conn, const char *address, const cJSON *body)
+{
+    static const char *strings [] = { "tx_id", "buyer", "seller", "asset_id", "asset_name", NULL };
+    char reason [128] = "";
+    if (!cJSON_IsObject (body))
+        snprintf (reason, sizeof reason, "submit_purchase needs a \"body\" object");
+    for (const char **name = strings; !*reason && *name; name++)
+        if (!s_purchase_string (body, *name))
+            snprintf (reason, sizeof reason, "purchase %s must be a non-empty string", *name);
+    const cJSON *price = cJSON_GetObjectItemCaseSensitive (body, "price");
+    const cJSON *timestamp = cJSON_GetObjectItemCaseSensitive (body, "timestamp");
+    if (!*reason && !(cJSON_IsNumber (price) && price->valuedouble > 0
+                   && price->valuedouble < 1e300))
+        snprintf (reason, sizeof reason, "purchase price must be a positive number");
+    if (!*reason && !(cJSON_IsString (timestamp) && zc_iso8601_valid (timestamp->valuestring)))
+        snprintf (reason, sizeof reason, "purchase timestamp must be an ISO 8601 date-time");
+    if (*reason) {
+        s_reply_error (self, conn, address, reason);
+        return;
+    }
+    cJSON *data = cJSON_CreateObject ();
+    for (const char **name = strings; *name; name++)
+        cJSON_AddStringToObject (data, *name, s_purchase_string (body, *name));
+    cJSON_AddNumberToObject (data, "price", price->valuedouble);
+    cJSON_AddStringToObject (data, "timestamp", timestamp->valuestring);
+    zc_tx_t *tx = zc_tx_new_signed (self->keys, data);
+    cJSON_Delete (data);
+    if (!tx)
+        s_reply_error (self, conn, address, "purchase cannot be signed");
+    else
+        s_broadcast (self, conn, tx, true);
+    zc_tx_destroy (&tx);
+}
+
+//  submit_transaction: checked as a node would check it, then broadcast.
+static void
+s_handle_transaction (self_t *self, uint32_t conn, const char *address, const cJSON *body)
+{
+    const char *error = "submit_transaction needs a \"body\" object";
+    zc_tx_t *tx = cJSON_IsObject (body)? zc_tx_from_json (body, &error): NULL;
+    if (tx && self->config->verify_txs && !zc_tx_verify (tx))
+        error = "bad transaction signature";
+    else
+    if (tx)
+        error = NULL;
+    if (error)
+        s_reply_error (self, conn, address, error);
+    else
+        s_broadcast (self, conn, tx, false);
+    zc_tx_destroy (&tx);
+}
+
+//  One whole message from a client, a node, or a node's answer.
+static void
+s_handle_message (self_t *self, uint32_t conn, const char *address,
+                  const char *data, size_t size)
+{
+    cJSON *message = zc_json_parse (data, size);
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
+    s_node_t *node = s_node_lookup (self, address);
+    if (!cJSON_IsObject (message))
+        s_reply_error (self, conn, address, message? "request is not a JSON object":
+                                                      "request is not JSON");
+    else
+    if (node && cJSON_IsString (type) && streq (type->valuestring, "node_list")) {
+        //  The gateway's nodes are the file's plus those the nodes know
+        const cJSON *entry;
+        cJSON_ArrayForEach (entry, cJSON_GetObjectItemCaseSensitive (message, "nodes")) {
+            const cJSON *host = cJSON_GetObjectItemCaseSensitive (entry, "host");
+            const cJSON *port = cJSON_GetObjectItemCaseSensitive (entry, "port");
+            if (cJSON_IsString (host) && strlen (host->valuestring) < 256 && cJSON_IsNumber (port)
+            &&  port->valuedouble >= 1 && port->valuedouble <= 65535) {
+                char address [300];
+                snprintf (address, sizeof address, "%s:%d", host->valuestring,
+                          (int) port->valuedouble);
+                s_node_add (self, address);
+            }
+        }
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (node && cJSON_IsString (type)) {
+        //  A node's answer on our own connection to it
+        const cJSON *tx_id = cJSON_GetObjectItemCaseSensitive (message, "tx_id");
+        if (cJSON_IsString (tx_id))
+            s_node_answer (self, node, tx_id->valuestring,
+                           streq (type->valuestring, "MINING_STARTED"));
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (cJSON_IsString (type) && (streq (type->valuestring, "block_confirmation")
+                              ||  streq (type->valuestring, "block_rollback"))) {
+        s_forward (self, address, message);
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (!cJSON_IsString (action))
+        s_reply_error (self, conn, address, "request needs a string \"action\"");
+    else
+    if (streq (action->valuestring, "health")) {
+        cJSON *reply = cJSON_CreateObject ();
+        cJSON_AddStringToObject (reply, "status", "ok");
+        cJSON_AddStringToObject (reply, "service", "gateway_server");
+        zc_link_reply (self->bridge, conn, reply);
+    }
+    else
+    if (streq (action->valuestring, "submit_transaction"))
+        s_handle_transaction (self, conn, address,
+                              cJSON_GetObjectItemCaseSensitive (message, "body"));
+    else
+    if (streq (action->valuestring, "submit_purchase"))
+        s_handle_purchase (self, conn, address,
+                           cJSON_GetObjectItemCaseSensitive (message, "body"));
+    else {
+        char reason [128];
+        snprintf (reason, sizeof reason, "unknown action \"%.64s\"", action->valuestring);
+        s_reply_error (self, conn, address, reason);
+    }
+    cJSON_Delete (message);
+}
+
+//  A message from the bridge: a whole message, or news of our own
+//  connections: DOWN (to a node: its answers will not come; to the
+//  server: post again later) and POSTED (the server has the queue's head).
+static void
+s_self_handle_bridge (self_t *self)
+{
+    uint32_t conn = 0;
+    char *address = NULL, *command = NULL;
+    zframe_t *body = NULL;
+    zmsg_t *rest = NULL;
+    int rc = zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest);
+    if (rc == 1)
+        s_handle_message (self, conn, address, (const char *) zframe_data (body),
+                          zframe_size (body));
+    else
+    if (rc == 0 && (streq (command, "DOWN") || streq (command, "POSTED"))) {
+        address = zmsg_popstr (rest);
+        s_node_t *node = address? s_node_lookup (self, address): NULL;
+        if (node && streq (command, "DOWN"))
+            s_node_down (self, node);
+        else
+        if (address && self->config->server && streq (address, self->config->server)
+        &&  self->posting)
+            s_posted (self, streq (command, "POSTED"));
+    }
+    zstr_free (&address);
+    zframe_destroy (&body);
+    zstr_free (&command);
+    zmsg_destroy (&rest);
+}
+
+//  Replies to clients whose nodes did not all answer in time.
+static void
+s_expire_requests (self_t *self)
+{
+    //  Deadlines follow list order, so the expired ones lead the list;
+    //  they are collected first since finishing one edits the list
+    int64_t now = zclock_mono ();
+    zlistx_t *expired = zlistx_new ();
+    s_request_t *request = (s_request_t *) zlistx_first (self->requests);
+    while (request && request->deadline <= now) {
+        if (!request->replied)
+            zlistx_add_end (expired, request);
+        request = (s_request_t *) zlistx_next (self->requests);
+    }
+    while ((request = (s_request_t *) zlistx_first (expired))) {
+        zlistx_delete (expired, NULL);
+        s_request_finish (self, request);
+    }
+    zlistx_destroy (&expired);
+}
+
+//  Asks every node for its peers, now and then.
+static void
+s_discover (self_t *self)
+{
+    if (zclock_mono () < self->next_discovery)
+        return;
+    self->next_discovery = zclock_mono () + S_DISCOVER_MSECS;
+    const char *text = "{\"type\":\"node_discovery\"}";
+    size_t count = self->node_count;    //  not those this round adds
+    for (size_t i = 0; i < count; i++)
+        zsock_send (self->bridge, "ssb", "SEND", self->nodes [i].address, text, strlen (text));
+}
+
+//  Milliseconds until the next timed duty.
+static int
+s_next_timeout (self_t *self)
+{
+    int64_t now = zclock_mono (), next = self->next_discovery;
+    s_request_t *request = (s_request_t *) zlistx_first (self->requests);
+    while (request && request->replied)
+        request = (s_request_t *) zlistx_next (self->requests);
+    if (request && request->deadline < next)
+        next = request->deadline;
+    if (!self->posting && zlistx_size (self->queue) > 0 && self->retry_at < next)
+        next = self->retry_at;
+    return next > now? (int) (next - now): 0;
+}
+
+void
+zc_gateway_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (zc_service_config_t *) args);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, self->bridge, NULL);
+    while (!self->terminated) {
+        void *which = zpoller_wait (poller, s_next_timeout (self));
+        if (zpoller_terminated (poller))
+            break;
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            if (!command || streq (command, "$TERM"))
+                self->terminated = true;
+            else
+            if (streq (command, "START"))
+                zsock_signal (pipe, s_self_start (self) == 0? 0: 1);
+            zstr_free (&command);
+        }
+        else
+        if (which == self->bridge)
+            s_self_handle_bridge (self);
+        s_expire_requests (self);
+        s_post_next (self);
+        s_discover (self);
+    }
+    zpoller_destroy (&poller);
+    s_self_destroy (&self);
+}

@@ -1,0 +1,126 @@
+/*  =========================================================================
+    zc_link - the link protocol between a bridge and the actors behind it
+
+    Every actor that speaks to the network does it through its node's
+    bridge, over an inproc PAIR named after the instance.  This file is the
+    one place that knows those endpoint names and the frames of the link
+    protocol (documented at the top of zc_bridge.c), so the listener, the
+    gateway, the server and the validator all speak it the same way.
+    =========================================================================
+*/
+
+#include "zc_actors.h"
+
+//  Endpoint names are per instance so that nodes in one process never
+//  meet on an inproc socket.
+char *
+zc_endpoint (const char *role, const char *name)
+{
+    return zsys_sprintf ("inproc://zchain-%s-%s", role, name);
+}
+
+//  -------------------------------------------------------------------------
+//  The link: helpers for the actors that sit behind a bridge (listener,
+//  gateway, server) or forward to one (validator), so each speaks the
+//  protocol above the same way.
+
+//  An inproc PAIR with no high-water mark and no waiting: actors never
+//  block each other; the bridge's per-connection window bounds what can
+//  queue.
+zsock_t *
+zc_link_new (const char *role, const char *name, bool bind)
+{
+    zsock_t *link = zsock_new (ZMQ_PAIR);
+    zsock_set_sndhwm (link, 0);
+    zsock_set_rcvhwm (link, 0);
+    //  A PAIR whose peer is gone blocks a send for ever; with no high-water
+    //  mark a send to a live peer never waits, so a send that would wait
+    //  can only be one during shutdown, and is dropped
+    zsock_set_sndtimeo (link, 0);
+    char *endpoint = zc_endpoint (role, name);
+    int rc = bind? zsock_bind (link, "%s", endpoint): zsock_connect (link, "%s", endpoint);
+    assert (rc == 0);
+    free (endpoint);
+    return link;
+}
+
+//  Sends a JSON answer on a connection and destroys it; the request is
+//  done.  A reply that cannot be serialized only ends the request.
+void
+zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply)
+{
+    char *text = zc_jcs_serialize (reply);
+    cJSON_Delete (reply);
+    if (text)
+        zsock_send (link, "s4b", "REPLY", conn, text, strlen (text));
+    else
+        zc_link_done (link, conn);
+    free (text);
+}
+
+//  Ends a request that needs no answer.
+void
+zc_link_done (zsock_t *link, uint32_t conn)
+{
+    zsock_send (link, "s4b", "DONE", conn, "", (size_t) 0);
+}
+
+//  Answers {"type":"error","error":reason}; with close, the connection is
+//  dropped after it.
+void
+zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close)
+{
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "type", "error");
+    cJSON_AddStringToObject (reply, "error", reason);
+    char *text = zc_jcs_serialize (reply);
+    cJSON_Delete (reply);
+    zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text? text: "",
+                text? strlen (text): (size_t) 0);
+    free (text);
+}
+
+//  Receives one message from a bridge and hands a whole message (MSG) to
+//  handler; news of our own connections (DOWN, POSTED) is dropped, for
+//  actors that never open connections of their own.
+void
+zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg)
+{
+    uint32_t conn = 0;
+    char *address = NULL, *command = NULL;
+    zframe_t *body = NULL;
+    zmsg_t *rest = NULL;
+    if (zc_link_recv (link, &conn, &address, &body, &command, &rest) == 1)
+        handler (arg, conn, address, (const char *) zframe_data (body), zframe_size (body));
+    zstr_free (&address);
+    zframe_destroy (&body);
+    zstr_free (&command);
+    zmsg_destroy (&rest);
+}
+
+//  Receives one message from a bridge.  Returns 1 for MSG with conn,
+//  address and body set (the caller frees address and body), 0 for any
+//  other command (its name in *command_p, the rest of it in *rest_p, both
+//  the caller's), -1 if interrupted.
+int
+zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
+              char **command_p, zmsg_t **rest_p)
+{
+    zmsg_t *msg = zmsg_recv (link);
+    if (!msg)
+        return -1;
+    char *command = zmsg_popstr (msg);
+    if (command && streq (command, "MSG") && zmsg_size (msg) == 3) {
+        char *conn = zmsg_popstr (msg);
+        *conn_p = (uint32_t) strtoul (conn, NULL, 10);
+        free (conn);
+        *address_p = zmsg_popstr (msg);
+        *body_p = zmsg_pop (msg);
+        free (command);
+        zmsg_destroy (&msg);
+        return 1;
+    }
+    *command_p = command;
+    *rest_p = msg;
+    return 0;
+}

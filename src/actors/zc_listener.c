@@ -1,0 +1,487 @@
+/*  =========================================================================
+    zc_listener - dispatches a node's messages by type
+
+    The listener parses every message the bridge hands it, checks its
+    shape, answers what needs no chain (ping, node_discovery) and passes
+    transactions, blocks and chain queries to the validator as built
+    objects.  It also keeps the node's table of peers: the other nodes of
+    the config file plus those learnt from node_list replies, each with
+    its node_id once a pong has told it.
+
+    Pipe protocol (from the node role):
+        $TERM                       ends the actor
+
+    To the bridge (PAIR connected to zc_endpoint ("bridge", name)): the
+    REPLY / DONE / CLOSE / SEND commands of zc_bridge.
+
+    Validator link (PAIR bound at zc_endpoint ("listener", name)):
+      to the validator
+        TX conn address tx          zc_tx_t * (ownership passes); answer due
+                                    unless conn is 0 (relayed by a peer)
+        BLOCK conn address peer block   zc_block_t * (ownership passes);
+                                    answer due unless conn is 0 (part of a
+                                    batch); peer is where the sender
+                                    listens, or "" if we do not know it
+        SYNCED address count last   a "blocks" batch from address was passed
+        PEER_STATUS address height tip  a peer's status reply
+        STATUS conn peers           get_status; answer due
+        GET_BLOCKS conn from limit  get_blocks; answer due
+      from the validator
+        REPLY conn body / DONE conn     answers, passed to the bridge
+        CLOSE conn body             answer, then drop the connection
+        BROADCAST body              send body to every peer
+        SEND address body           send body to one peer
+    =========================================================================
+*/
+
+#include "zc_actors.h"
+
+#define S_MAX_PEERS     256         //  peers remembered, at most
+#define S_PING_MSECS    2000        //  how often peers are asked their status
+#define S_DISCOVER_EVERY 5          //  ...and every this many times, their peers
+
+//  A peer: another node we may send to
+typedef struct {
+    char *address;              //  "host:port"
+    char *host;                 //  host part
+    int port;                   //  port part
+    char *node_id;              //  from its pong, or NULL until then
+} s_peer_t;
+
+//  Actor state
+typedef struct {
+    zsock_t *pipe;              //  actor pipe
+    zsock_t *bridge;            //  PAIR to the bridge
+    zsock_t *validator;         //  PAIR to the validator
+    zc_node_config_t *config;   //  node config (borrowed)
+    char *self_address;         //  our own "host:port", never a peer
+    zlistx_t *peers;            //  s_peer_t *, in the order learnt
+    int64_t next_ping;          //  when to ask peers their status again
+    uint64_t rounds;            //  status rounds so far
+    bool terminated;            //  $TERM received
+} self_t;
+
+static void
+s_peer_destroy (s_peer_t **peer_p)
+{
+    if (*peer_p) {
+        s_peer_t *peer = *peer_p;
+        free (peer->address);
+        free (peer->host);
+        free (peer->node_id);
+        free (peer);
+        *peer_p = NULL;
+    }
+}
+
+//  Finds a peer by address.
+static s_peer_t *
+s_peer_lookup (self_t *self, const char *address)
+{
+    s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
+    while (peer && strcmp (peer->address, address) != 0)
+        peer = (s_peer_t *) zlistx_next (self->peers);
+    return peer;
+}
+
+//  Finds a peer by the node_id it told us.
+static s_peer_t *
+s_peer_by_node_id (self_t *self, const char *node_id)
+{
+    s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
+    while (peer && !(peer->node_id && streq (peer->node_id, node_id)))
+        peer = (s_peer_t *) zlistx_next (self->peers);
+    return peer;
+}
+
+//  Adds a peer unless known, ourselves, or the table is full.
+static s_peer_t *
+s_peer_add (self_t *self, const char *host, int port)
+{
+    if (!host || !*host || strlen (host) > 255 || port <= 0 || port > 65535)
+        return NULL;
+    char *address = zsys_sprintf ("%s:%d", host, port);
+    s_peer_t *peer = NULL;
+    if (strcmp (address, self->self_address) != 0
+    &&  !s_peer_lookup (self, address)
+    &&  zlistx_size (self->peers) < S_MAX_PEERS) {
+        peer = (s_peer_t *) zmalloc (sizeof (s_peer_t));
+        peer->address = address;
+        peer->host = strdup (host);
+        peer->port = port;
+        zlistx_add_end (self->peers, peer);
+        address = NULL;
+    }
+    free (address);
+    return peer;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, zc_node_config_t *config)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    self->pipe = pipe;
+    self->config = config;
+    self->self_address = zsys_sprintf ("%s:%d", config->host, config->port);
+    self->peers = zlistx_new ();
+    zlistx_set_destructor (self->peers, (czmq_destructor *) s_peer_destroy);
+    for (size_t i = 0; i < config->peer_count; i++) {
+        char *host = strdup (config->peers [i]);
+        char *colon = strrchr (host, ':');
+        if (colon) {
+            *colon = 0;
+            s_peer_add (self, host, atoi (colon + 1));
+        }
+        free (host);
+    }
+    self->bridge = zc_link_new ("bridge", config->name, false);
+    self->validator = zc_link_new ("listener", config->name, true);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    if (*self_p) {
+        self_t *self = *self_p;
+        zlistx_destroy (&self->peers);
+        zsock_destroy (&self->bridge);
+        zsock_destroy (&self->validator);
+        free (self->self_address);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Answers a bad request with {"type":"error","error":reason} and logs it
+//  with the peer's address.
+static void
+s_error (self_t *self, uint32_t conn, const char *address, const char *reason)
+{
+    zsys_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
+    zc_link_error (self->bridge, conn, reason, false);
+}
+
+//  Sends a JSON message to a peer.
+static void
+s_send_peer (self_t *self, const char *address, cJSON *message)
+{
+    char *text = zc_jcs_serialize (message);
+    if (text)
+        zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+    free (text);
+}
+
+//  node_list: every peer we know, with its node_id once known.
+static cJSON *
+s_node_list (self_t *self)
+{
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "type", "node_list");
+    cJSON *nodes = cJSON_AddArrayToObject (reply, "nodes");
+    s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
+    while (peer) {
+        cJSON *node = cJSON_CreateObject ();
+        if (peer->node_id)
+            cJSON_AddStringToObject (node, "node_id", peer->node_id);
+        else
+            cJSON_AddNullToObject (node, "node_id");
+        cJSON_AddStringToObject (node, "host", peer->host);
+        cJSON_AddNumberToObject (node, "port", peer->port);
+        cJSON_AddItemToArray (nodes, node);
+        peer = (s_peer_t *) zlistx_next (self->peers);
+    }
+    return reply;
+}
+
+//  Learns peers from a node_list reply.
+static void
+s_learn_peers (self_t *self, const cJSON *message)
+{
+    const cJSON *nodes = cJSON_GetObjectItemCaseSensitive (message, "nodes");
+    const cJSON *node;
+    cJSON_ArrayForEach (node, nodes) {
+        const cJSON *host = cJSON_GetObjectItemCaseSensitive (node, "host");
+        const cJSON *port = cJSON_GetObjectItemCaseSensitive (node, "port");
+        if (cJSON_IsString (host) && cJSON_IsNumber (port))
+            s_peer_add (self, host->valuestring, (int) port->valuedouble);
+    }
+}
+
+//  Reads an integer member within [min, max]; false if absent or not.
+static bool
+s_get_int (const cJSON *message, const char *name, int64_t min, int64_t max,
+           int64_t *value_p)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive (message, name);
+    if (!cJSON_IsNumber (item))
+        return false;
+    double value = item->valuedouble;
+    if (!(value >= (double) min && value <= (double) max) || value != (double) (int64_t) value)
+        return false;
+    *value_p = (int64_t) value;
+    return true;
+}
+
+//  Handles a "blocks" reply to one of our get_blocks requests.
+static void
+s_handle_blocks (self_t *self, const char *address, const cJSON *message)
+{
+    const cJSON *blocks = cJSON_GetObjectItemCaseSensitive (message, "blocks");
+    if (!cJSON_IsArray (blocks)) {
+        zsys_warning ("%s: blocks reply from %s has no blocks array", self->config->name, address);
+        return;
+    }
+    int64_t count = 0, last = -1;
+    const cJSON *item;
+    cJSON_ArrayForEach (item, blocks) {
+        const char *error = NULL;
+        zc_block_t *block = zc_block_from_json (item, &error);
+        if (!block) {
+            zsys_warning ("%s: bad block from %s: %s", self->config->name, address, error);
+            break;
+        }
+        count++;
+        last = zc_block_index (block);
+        zsock_send (self->validator, "s4ssp", "BLOCK", (uint32_t) 0, address, address, block);
+    }
+    zsock_send (self->validator, "ss88", "SYNCED", address, (uint64_t) count, (uint64_t) (last + 1));
+}
+
+//  One whole message from a connection.
+static void
+s_handle_message (void *arg, uint32_t conn, const char *address,
+                  const char *data, size_t size)
+{
+    self_t *self = (self_t *) arg;
+    cJSON *message = zc_json_parse (data, size);
+    if (!message) {
+        s_error (self, conn, address, "message is not JSON");
+        return;
+    }
+    const cJSON *type_item = cJSON_GetObjectItemCaseSensitive (message, "type");
+    const char *type = cJSON_IsString (type_item)? type_item->valuestring: NULL;
+    if (!cJSON_IsObject (message))
+        s_error (self, conn, address, "message is not a JSON object");
+    else
+    if (!type)
+        s_error (self, conn, address, "message has no string \"type\"");
+    else
+    if (streq (type, "ping")) {
+        cJSON *reply = cJSON_CreateObject ();
+        cJSON_AddStringToObject (reply, "type", "pong");
+        cJSON_AddStringToObject (reply, "node_id", self->config->node_id);
+        zc_link_reply (self->bridge, conn, reply);
+    }
+    else
+    if (streq (type, "node_discovery")) {
+        //  A node that says where it listens becomes a peer of ours: this
+        //  is how a node started with one peer joins the whole network
+        const cJSON *host = cJSON_GetObjectItemCaseSensitive (message, "host");
+        const cJSON *port = cJSON_GetObjectItemCaseSensitive (message, "port");
+        if (cJSON_IsString (host) && cJSON_IsNumber (port))
+            s_peer_add (self, host->valuestring, (int) port->valuedouble);
+        zc_link_reply (self->bridge, conn, s_node_list (self));
+    }
+    else
+    if (streq (type, "NEW_TRANSACTION")) {
+        const char *error = NULL;
+        zc_tx_t *tx = zc_tx_from_json (message, &error);
+        if (!tx)
+            s_error (self, conn, address, error);
+        else        //  the validator checks the signature, once, if new
+            zsock_send (self->validator, "s4sp", "TX", conn, address, tx);
+    }
+    else
+    if (streq (type, "new_transactions")) {
+        //  A peer relays the transactions that were new to it, in one
+        //  message; each goes to the validator, nobody waits for answers
+        const cJSON *txs = cJSON_GetObjectItemCaseSensitive (message, "transactions");
+        if (!cJSON_IsArray (txs))
+            s_error (self, conn, address, "new_transactions needs a \"transactions\" array");
+        else {
+            const cJSON *item;
+            cJSON_ArrayForEach (item, txs) {
+                const char *error = NULL;
+                zc_tx_t *tx = zc_tx_from_json (item, &error);
+                if (tx)
+                    zsock_send (self->validator, "s4sp", "TX", (uint32_t) 0, address, tx);
+                else
+                    zsys_warning ("%s: bad relayed transaction from %s: %s",
+                                  self->config->name, address, error);
+            }
+            zc_link_done (self->bridge, conn);
+        }
+    }
+    else
+    if (streq (type, "new_block")) {
+        const cJSON *payload = cJSON_GetObjectItemCaseSensitive (message, "data");
+        const char *error = "new_block has no data object";
+        zc_block_t *block = cJSON_IsObject (payload)? zc_block_from_json (payload, &error): NULL;
+        //  Find where the sender listens, when we know it, so that what its
+        //  block lacks can be fetched from it
+        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+        s_peer_t *sender = cJSON_IsString (node_id)?
+                           s_peer_by_node_id (self, node_id->valuestring): NULL;
+        if (block)
+            zsock_send (self->validator, "s4ssp", "BLOCK", conn, address,
+                        sender? sender->address: "", block);
+        else
+            s_error (self, conn, address, error);
+    }
+    else
+    if (streq (type, "get_status"))
+        zsock_send (self->validator, "s44", "STATUS", conn, (uint32_t) zlistx_size (self->peers));
+    else
+    if (streq (type, "get_blocks")) {
+        int64_t from = 0, limit = 0;
+        if (!s_get_int (message, "from", 0, INT64_C (1) << 53, &from))
+            s_error (self, conn, address, "get_blocks needs an integer \"from\" >= 0");
+        else
+        if (!s_get_int (message, "limit", 1, 1000000, &limit))
+            s_error (self, conn, address, "get_blocks needs an integer \"limit\" >= 1");
+        else
+            zsock_send (self->validator, "s488", "GET_BLOCKS", conn, (uint64_t) from, (uint64_t) limit);
+    }
+    else
+    if (streq (type, "pong")) {
+        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+        s_peer_t *peer = s_peer_lookup (self, address);
+        if (peer && cJSON_IsString (node_id) && strlen (node_id->valuestring) <= 64) {
+            free (peer->node_id);
+            peer->node_id = strdup (node_id->valuestring);
+        }
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (streq (type, "node_list")) {
+        s_learn_peers (self, message);
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (streq (type, "blocks")) {
+        s_handle_blocks (self, address, message);
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (streq (type, "error")) {
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive (message, "error");
+        zc_debug ("%s: %s answered an error: %s", self->config->name, address,
+                  cJSON_IsString (error)? error->valuestring: "?");
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (streq (type, "status")) {
+        //  A peer's answer to our get_status: the validator decides whether
+        //  to sync from it
+        const cJSON *height = cJSON_GetObjectItemCaseSensitive (message, "height");
+        const cJSON *tip = cJSON_GetObjectItemCaseSensitive (message, "tip_hash");
+        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+        s_peer_t *peer = s_peer_lookup (self, address);
+        if (peer && cJSON_IsString (node_id) && strlen (node_id->valuestring) <= 64) {
+            free (peer->node_id);
+            peer->node_id = strdup (node_id->valuestring);
+        }
+        if (peer && cJSON_IsNumber (height) && height->valuedouble >= 0
+        &&  height->valuedouble < 9007199254740992.0 && cJSON_IsString (tip))
+            zsock_send (self->validator, "ss8s", "PEER_STATUS", address,
+                        (uint64_t) height->valuedouble, tip->valuestring);
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (streq (type, "MINING_STARTED"))
+        zc_link_done (self->bridge, conn);            //  answer to a transaction we relayed
+    else {
+        char reason [128];
+        snprintf (reason, sizeof reason, "unknown message type \"%.64s\"", type);
+        s_error (self, conn, address, reason);
+    }
+    cJSON_Delete (message);
+}
+
+
+//  A message from the validator: answers and sends to peers.
+static void
+s_self_handle_validator (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->validator);
+    if (!msg)
+        return;
+    char *command = zmsg_popstr (msg);
+    if (command && streq (command, "BROADCAST")) {
+        zframe_t *body = zmsg_pop (msg);
+        s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
+        while (peer && body) {
+            zsock_send (self->bridge, "ssf", "SEND", peer->address, body);
+            peer = (s_peer_t *) zlistx_next (self->peers);
+        }
+        zframe_destroy (&body);
+    }
+    else
+    if (command && (streq (command, "REPLY") || streq (command, "DONE")
+                ||  streq (command, "CLOSE") || streq (command, "SEND"))) {
+        zmsg_pushstr (msg, command);
+        zmsg_send (&msg, self->bridge);
+    }
+    else
+        zsys_error ("%s: listener: unknown validator command %s",
+                    self->config->name, command? command: "(none)");
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+//  Asks every peer its status (which tells its node_id, keeps liveness,
+//  and lets the validator see a better chain), and now and then its peers,
+//  saying where we listen so it adds us too.
+static void
+s_ping_peers (self_t *self)
+{
+    cJSON *status = cJSON_CreateObject ();
+    cJSON_AddStringToObject (status, "type", "get_status");
+    cJSON *discovery = cJSON_CreateObject ();
+    cJSON_AddStringToObject (discovery, "type", "node_discovery");
+    cJSON_AddStringToObject (discovery, "node_id", self->config->node_id);
+    cJSON_AddStringToObject (discovery, "host", self->config->host);
+    cJSON_AddNumberToObject (discovery, "port", self->config->port);
+    bool discover = self->rounds++ % S_DISCOVER_EVERY == 0;
+    s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
+    while (peer) {
+        s_send_peer (self, peer->address, status);
+        if (discover)
+            s_send_peer (self, peer->address, discovery);
+        peer = (s_peer_t *) zlistx_next (self->peers);
+    }
+    cJSON_Delete (status);
+    cJSON_Delete (discovery);
+    self->next_ping = zclock_mono () + S_PING_MSECS;
+}
+
+void
+zc_listener_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, self->bridge, self->validator, NULL);
+    while (!self->terminated) {
+        int64_t wait = self->next_ping - zclock_mono ();
+        void *which = zpoller_wait (poller, wait > 0? (int) wait: 0);
+        if (zpoller_terminated (poller))
+            break;
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            if (!command || streq (command, "$TERM"))
+                self->terminated = true;
+            zstr_free (&command);
+        }
+        else
+        if (which == self->bridge)
+            zc_link_dispatch (self->bridge, s_handle_message, self);
+        else
+        if (which == self->validator)
+            s_self_handle_validator (self);
+        if (zclock_mono () >= self->next_ping)
+            s_ping_peers (self);
+    }
+    zpoller_destroy (&poller);
+    s_self_destroy (&self);
+}

@@ -1,0 +1,720 @@
+/*  =========================================================================
+    zc_validator - a node's chain, mempool and mining jobs
+
+    The validator is the single owner of a node's view of the chain: it
+    checks every transaction and block that arrives, decides with zc_chain
+    which chain is best, has the ledger writer make each change durable
+    before anyone hears of it, keeps the mempool in step with the chain,
+    and gives the miner pool its jobs.  It owns the miner pool and the
+    ledger writer as child actors.
+
+    A block is checked in two steps: context-free (recomputed hash, proof
+    of work, miner signature, transactions) by zc_block_check, then against
+    its parent by zc_chain_offer.  A block whose parent is unknown is kept
+    aside and its parents are asked of the peer that sent it.
+
+    Pipe protocol (from the node role):
+        START                   opens the ledger, loads the chain
+                                -> signal 0, or -1 with the reason logged
+        $TERM                   ends the actor
+
+    Listener link: the TX / BLOCK / SYNCED / STATUS / GET_BLOCKS commands
+    and REPLY / DONE / BROADCAST / SEND answers of zc_listener.
+    =========================================================================
+*/
+
+#include "zc_actors.h"
+#include <sys/stat.h>
+
+#define S_ASIDE_COUNT   1024                //  blocks kept aside, at most
+#define S_ASIDE_BYTES   (64 * 1024 * 1024)  //  their bytes, at most
+#define S_SYNC_BATCH    256                 //  blocks asked for at once
+#define S_MAX_REPLY_BLOCKS 500              //  blocks in one reply, at most
+#define S_SYNC_TIMEOUT  3000                //  msecs before asking again
+#define S_START_HOLD    2500                //  msecs before a started node mines:
+                                            //  its peers' status has come in
+#define S_SHUN_MSECS    60000               //  how long a peer that sent an
+                                            //  invalid branch is not synced from
+
+//  Where we are in fetching blocks from one peer
+typedef struct {
+    int64_t from;               //  first index of the last request
+    int64_t sent_at;            //  when it was sent (0: none outstanding)
+    int64_t orphan_low;         //  lowest orphan index in its reply, or -1
+    int64_t shunned_until;      //  its blocks were invalid: ignore it till then
+} s_sync_t;
+
+#define S_TX_BATCH      256                 //  transactions made durable at once
+
+//  A transaction of the current batch, waiting for its answer
+typedef struct {
+    uint32_t conn;              //  connection to answer
+    char tx_id [ZC_HASH_HEX + 1];   //  its id
+    const char *error;          //  why it was refused, or NULL
+    bool fresh;                 //  new to us: in the mempool, not yet durable
+} s_pending_tx_t;
+
+//  Actor state
+typedef struct {
+    zsock_t *pipe;              //  actor pipe, to the node role
+    zsock_t *listener;          //  PAIR to the listener
+    zactor_t *miner;            //  miner pool
+    zactor_t *writer;           //  ledger writer
+    zc_node_config_t *config;   //  node config (borrowed)
+    zc_keys_t *keys;            //  node key, signs mined blocks
+    zc_chain_t *chain;          //  best chain and blocks aside
+    zc_mempool_t *mempool;      //  transactions waiting
+    zc_block_t *job;            //  block being mined, or NULL
+    uint64_t job_id;            //  id of the current job
+    zhashx_t *syncs;            //  address -> s_sync_t *
+    uint64_t rejected;          //  invalid blocks seen
+    int64_t hold_until;         //  no mining before then: a peer is ahead
+    s_pending_tx_t batch [S_TX_BATCH];  //  transactions awaiting durability
+    size_t batch_size;          //  how many
+    bool terminated;            //  $TERM received
+} self_t;
+
+static self_t *
+s_self_new (zsock_t *pipe, zc_node_config_t *config)
+{
+    self_t *self = (self_t *) zmalloc (sizeof (self_t));
+    self->pipe = pipe;
+    self->config = config;
+    self->mempool = zc_mempool_new (config->max_mempool);
+    self->syncs = zhashx_new ();
+    zhashx_set_destructor (self->syncs, (zhashx_destructor_fn *) zstr_free);
+    self->listener = zc_link_new ("listener", config->name, false);
+    return self;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    if (*self_p) {
+        self_t *self = *self_p;
+        zactor_destroy (&self->miner);
+        zactor_destroy (&self->writer);
+        zc_block_destroy (&self->job);
+        zc_chain_destroy (&self->chain);
+        zc_mempool_destroy (&self->mempool);
+        zc_keys_destroy (&self->keys);
+        zhashx_destroy (&self->syncs);
+        zsock_destroy (&self->listener);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Opens the ledger through the writer and loads the chain it holds.
+static int
+s_self_start (self_t *self)
+{
+    zc_node_config_t *config = self->config;
+    char *key_path = zsys_sprintf ("%s/node.key", config->data);
+    self->keys = zc_keys_load_or_create (key_path);
+    if (!self->keys)
+        zsys_error ("%s: cannot load or create node key %s", config->name, key_path);
+    free (key_path);
+    if (!self->keys)
+        return -1;
+
+    self->writer = zactor_new (zc_writer_actor, config->name);
+    char *path = zsys_sprintf ("%s/node_%d.sqlite3", config->data, config->port);
+    zstr_sendm (self->writer, "OPEN");
+    zstr_send (self->writer, path);
+    int rc = zsock_wait (self->writer) == 0? 0: -1;
+
+    //  Load the chain with a connection of our own (WAL lets it read
+    //  beside the writer), checking every link as we go
+    zc_ledger_t *reader = rc == 0? zc_ledger_open (path, NULL): NULL;
+    if (rc == 0 && !reader)
+        rc = -1;
+    if (reader) {
+        zc_block_t *genesis = zc_block_genesis ();
+        zc_block_t *first = zc_ledger_block (reader, 0);
+        if (!first || strcmp (zc_block_hash (first), zc_block_hash (genesis)) != 0) {
+            zsys_error ("%s: %s holds another network's genesis block", config->name, path);
+            rc = -1;
+        }
+        zc_block_destroy (&first);
+        self->chain = zc_chain_new (genesis, S_ASIDE_COUNT, S_ASIDE_BYTES);
+        int64_t height = zc_ledger_height (reader);
+        for (int64_t index = 1; index <= height && rc == 0; index++) {
+            zc_block_t *block = zc_ledger_block (reader, index);
+            if (!block || zc_chain_load (self->chain, block) != 0) {
+                zsys_error ("%s: %s: block %" PRId64 " does not link to the one below",
+                            config->name, path, index);
+                rc = -1;
+            }
+        }
+        //  Acknowledged transactions that no block holds yet wait again
+        zlistx_t *waiting = rc == 0? zc_ledger_pool_load (reader): NULL;
+        zc_tx_t *tx = waiting? (zc_tx_t *) zlistx_first (waiting): NULL;
+        while (tx) {
+            zc_tx_t *copy = zc_tx_dup (tx);
+            if (zc_chain_has_tx (self->chain, zc_tx_id (copy))
+            ||  zc_mempool_add (self->mempool, &copy) != 0)
+                zc_tx_destroy (&copy);
+            tx = (zc_tx_t *) zlistx_next (waiting);
+        }
+        zlistx_destroy (&waiting);
+        zc_ledger_destroy (&reader);
+        if (rc == 0)
+            zsys_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting",
+                       config->name, path, zc_chain_height (self->chain),
+                       zc_chain_tip_hash (self->chain), zc_mempool_size (self->mempool));
+    }
+    free (path);
+    if (rc == 0)
+        self->miner = zactor_new (zc_miner_actor, &config->miner_threads);
+    return rc;
+}
+
+//  Sends a JSON message to one peer (address) or, with address NULL, to
+//  every peer, through the listener; destroys the message.
+static void
+s_send_json (self_t *self, const char *address, cJSON *message)
+{
+    char *text = zc_jcs_serialize (message);
+    cJSON_Delete (message);
+    if (!text)
+        return;
+    if (address)
+        zsock_send (self->listener, "ssb", "SEND", address, text, strlen (text));
+    else
+        zsock_send (self->listener, "sb", "BROADCAST", text, strlen (text));
+    free (text);
+}
+
+//  Starts a job on the tip with the oldest waiting transactions, or stops
+//  the miners if nothing waits or a peer is known to be ahead (mining on
+//  a chain about to be replaced wastes the work).
+static void
+s_mine_next (self_t *self)
+{
+    zc_block_destroy (&self->job);
+    size_t count = zc_mempool_size (self->mempool);
+    if (count == 0 || zclock_mono () < self->hold_until) {
+        zstr_send (self->miner, "STOP");
+        return;
+    }
+    if (count > self->config->max_block_txs)
+        count = self->config->max_block_txs;
+    zc_tx_t **txs = (zc_tx_t **) malloc (count * sizeof (zc_tx_t *));
+    count = zc_mempool_take (self->mempool, txs, count);
+    char now [ZC_TIMESTAMP_LEN + 1];
+    zc_timestamp_now (now);
+    self->job = zc_block_new (zc_chain_height (self->chain) + 1,
+                              zc_chain_tip_hash (self->chain), now, txs, count);
+    free (txs);
+    char *preimage = zc_block_preimage (self->job);
+    self->job_id++;
+    zsock_send (self->miner, "s8is", "JOB", self->job_id, self->config->difficulty, preimage);
+    free (preimage);
+}
+
+//  Makes a better chain durable, then current.  Announced (our own
+//  blocks, and relayed gossip) blocks go to every peer once written.
+static int
+s_switch (self_t *self, zc_plan_t *plan, bool announce)
+{
+    zsock_send (self->writer, "sp", "APPLY", plan);
+    if (zsock_wait (self->writer) != 0) {
+        zsys_error ("%s: ledger write failed; block %" PRId64 " not applied",
+                    self->config->name, zc_block_index (plan->attach [plan->attach_count - 1]));
+        zc_plan_destroy (&plan);
+        return -1;
+    }
+    zc_plan_update_mempool (plan, self->chain, self->mempool);
+    if (plan->detach_count > 0)
+        zsys_info ("%s: reorganized: %zu block(s) rolled back above %" PRId64 ", %zu applied",
+                   self->config->name, plan->detach_count, plan->fork_height,
+                   plan->attach_count);
+    for (size_t i = 0; i < plan->attach_count; i++) {
+        zc_block_t *block = plan->attach [i];
+        zc_debug ("%s: block %" PRId64 " %.16s with %zu tx by %s", self->config->name,
+                  zc_block_index (block), zc_block_hash (block),
+                  zc_block_tx_count (block), zc_block_miner_id (block));
+        if (announce) {
+            cJSON *message = cJSON_CreateObject ();
+            cJSON_AddStringToObject (message, "type", "new_block");
+            cJSON_AddStringToObject (message, "node_id", self->config->node_id);
+            cJSON_AddItemToObject (message, "data", zc_block_to_json (block));
+            s_send_json (self, NULL, message);
+        }
+    }
+    zc_chain_commit (self->chain, &plan);
+    s_mine_next (self);
+    return 0;
+}
+
+//  Makes the batch's new transactions durable in one SQL transaction, then
+//  answers every transaction of the batch in arrival order, relays the
+//  new ones, and starts mining if the miners are idle.
+static void
+s_flush_txs (self_t *self)
+{
+    if (self->batch_size == 0)
+        return;
+    zc_tx_t **fresh = (zc_tx_t **) malloc (self->batch_size * sizeof (zc_tx_t *));
+    size_t count = 0;
+    for (size_t i = 0; i < self->batch_size; i++)
+        if (self->batch [i].fresh)
+            fresh [count++] = zc_mempool_lookup (self->mempool, self->batch [i].tx_id);
+    //  Durable before acknowledged: a crash must not lose what we answered
+    bool stored = true;
+    cJSON *relayed = cJSON_CreateArray ();
+    if (count > 0) {
+        char text [24];
+        snprintf (text, sizeof text, "%zu", count);
+        zsock_send (self->writer, "sps", "POOL", fresh, text);
+        stored = zsock_wait (self->writer) == 0;
+    }
+    for (size_t i = 0; i < self->batch_size; i++) {
+        s_pending_tx_t *entry = &self->batch [i];
+        if (entry->fresh && !stored) {
+            zc_mempool_remove (self->mempool, entry->tx_id);
+            entry->error = "transaction could not be stored";
+        }
+        cJSON *reply = cJSON_CreateObject ();
+        if (entry->error) {
+            cJSON_AddStringToObject (reply, "type", "error");
+            cJSON_AddStringToObject (reply, "error", entry->error);
+        }
+        else {
+            cJSON_AddStringToObject (reply, "type", "MINING_STARTED");
+            cJSON_AddStringToObject (reply, "miner", self->config->node_id);
+            cJSON_AddStringToObject (reply, "message", entry->fresh? "Mining started":
+                                                                     "Transaction already known");
+        }
+        cJSON_AddStringToObject (reply, "tx_id", entry->tx_id);
+        if (entry->conn)
+            zc_link_reply (self->listener, entry->conn, reply);
+        else
+            cJSON_Delete (reply);       //  relayed by a peer: nobody waits
+        //  New to us: relay it, so nodes the sender did not reach get it
+        if (entry->fresh && stored)
+            cJSON_AddItemToArray (relayed,
+                zc_tx_to_json (zc_mempool_lookup (self->mempool, entry->tx_id)));
+    }
+    //  One relay message per batch, not one per transaction
+    if (cJSON_GetArraySize (relayed) > 0) {
+        cJSON *relay = cJSON_CreateObject ();
+        cJSON_AddStringToObject (relay, "type", "new_transactions");
+        cJSON_AddItemToObject (relay, "transactions", relayed);
+        s_send_json (self, NULL, relay);
+    }
+    else
+        cJSON_Delete (relayed);
+    free (fresh);
+    self->batch_size = 0;
+    if (count > 0 && stored && !self->job)
+        s_mine_next (self);
+}
+
+//  A transaction arrived: checked and put in the mempool now, answered
+//  when the batch it joins is durable (or at once if it is not new).
+//  Batching makes one SQL transaction serve many acknowledgements.
+static void
+s_handle_tx (self_t *self, uint32_t conn, const char *address, zc_tx_t *tx)
+{
+    s_pending_tx_t *entry = &self->batch [self->batch_size++];
+    entry->conn = conn;
+    snprintf (entry->tx_id, sizeof entry->tx_id, "%s", zc_tx_id (tx));
+    entry->error = NULL;
+    entry->fresh = false;
+    if (zc_chain_has_tx (self->chain, entry->tx_id)
+    ||  zc_mempool_lookup (self->mempool, entry->tx_id))
+        ;                               //  known: acknowledged, not added
+    else
+    if (self->config->verify_txs && !zc_tx_verify (tx)) {
+        zsys_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
+        entry->error = "bad transaction signature";
+    }
+    else
+    if (zc_mempool_add (self->mempool, &tx) != 0)
+        entry->error = "mempool is full";
+    else
+        entry->fresh = true;
+    zc_tx_destroy (&tx);                //  if the mempool did not take it
+    if (self->batch_size == S_TX_BATCH)
+        s_flush_txs (self);
+}
+
+//  The sync state for a peer, made on first use.
+static s_sync_t *
+s_sync_for (self_t *self, const char *address)
+{
+    s_sync_t *sync = (s_sync_t *) zhashx_lookup (self->syncs, address);
+    if (!sync && zhashx_size (self->syncs) < 1024) {
+        sync = (s_sync_t *) zmalloc (sizeof (s_sync_t));
+        sync->orphan_low = -1;
+        zhashx_insert (self->syncs, address, sync);
+    }
+    return sync;
+}
+
+//  Asks a peer for blocks from an index on.
+static void
+s_request_blocks (self_t *self, const char *address, s_sync_t *sync, int64_t from)
+{
+    if (from < 1)
+        from = 1;
+    sync->from = from;
+    sync->sent_at = zclock_mono ();
+    sync->orphan_low = -1;
+    cJSON *request = cJSON_CreateObject ();
+    cJSON_AddStringToObject (request, "type", "get_blocks");
+    cJSON_AddNumberToObject (request, "from", (double) from);
+    cJSON_AddNumberToObject (request, "limit", S_SYNC_BATCH);
+    s_send_json (self, address, request);
+    zc_debug ("%s: asking %s for blocks from %" PRId64, self->config->name, address, from);
+}
+
+//  A block whose parent we lack: fetch what leads to it from its sender.
+static void
+s_handle_orphan (self_t *self, const char *address, int64_t index)
+{
+    s_sync_t *sync = s_sync_for (self, address);
+    if (!sync || zclock_mono () < sync->shunned_until)
+        return;
+    if (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT) {
+        //  A reply is on its way; remember how deep the gap goes
+        if (sync->orphan_low < 0 || index < sync->orphan_low)
+            sync->orphan_low = index;
+        return;
+    }
+    int64_t height = zc_chain_height (self->chain);
+    s_request_blocks (self, address, sync, (index < height + 1? index: height + 1) - 8);
+}
+
+//  A batch from a peer has been offered: go deeper if its first block did
+//  not link, go on if it was full, else the sync is done.
+static void
+s_handle_synced (self_t *self, const char *address, int64_t count, int64_t next)
+{
+    s_sync_t *sync = s_sync_for (self, address);
+    if (!sync)
+        return;
+    sync->sent_at = 0;
+    if (zclock_mono () < sync->shunned_until)
+        return;                         //  its batch held an invalid block
+    bool more = true;
+    if (sync->orphan_low >= 0 && sync->orphan_low <= sync->from && sync->from > 1)
+        s_request_blocks (self, address, sync, sync->from - S_SYNC_BATCH);
+    else
+    if (count >= S_SYNC_BATCH)
+        s_request_blocks (self, address, sync, next);
+    else
+        more = false;
+    if (more)
+        self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
+    else
+    if (self->hold_until) {
+        self->hold_until = 0;           //  caught up with this peer
+        if (!self->job)
+            s_mine_next (self);
+    }
+}
+
+//  A peer's status: if its chain beats ours, fetch it before mining more.
+static void
+s_handle_peer_status (self_t *self, const char *address, int64_t height, const char *tip)
+{
+    bool ahead = height > zc_chain_height (self->chain)
+              || (height == zc_chain_height (self->chain)
+                  && strcmp (tip, zc_chain_tip_hash (self->chain)) < 0);
+    //  A better tip we hold aside still lacks its ancestors: fetch them too
+    if (!ahead)
+        return;
+    s_sync_t *sync = s_sync_for (self, address);
+    if (!sync || zclock_mono () < sync->shunned_until
+    ||  (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT))
+        return;
+    zsys_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
+               address, height);
+    self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
+    if (self->job)
+        s_mine_next (self);             //  stops the miners
+    //  From our own height: at equal height that fetches the competing
+    //  tip, and a peer on another branch is found by going deeper
+    s_request_blocks (self, address, sync, zc_chain_height (self->chain));
+}
+
+//  Tells zc_block_check which transactions were verified on arrival.
+static bool
+s_tx_verified (const char *tx_id, void *arg)
+{
+    self_t *self = (self_t *) arg;
+    return zc_mempool_lookup (self->mempool, tx_id) != NULL;
+}
+
+//  A block from address (conn 0: part of a batch, nobody to answer);
+//  peer is where its sender listens, or "" if unknown.
+static void
+s_handle_block (self_t *self, uint32_t conn, const char *address, const char *peer,
+                zc_block_t *block)
+{
+    int64_t index = zc_block_index (block);
+    if (zc_chain_has_block (self->chain, zc_block_hash (block))) {
+        //  Already held (relays bring each block several times): a block
+        //  claiming a known hash with other contents could never replace it
+        zc_block_destroy (&block);
+        if (conn)
+            zc_link_done (self->listener, conn);
+        return;
+    }
+    const char *error = zc_block_check (block, self->config->difficulty,
+                                        self->config->max_block_txs,
+                                        self->config->verify_txs, s_tx_verified, self);
+    zc_chain_result_t result = ZC_CHAIN_INVALID;
+    if (!error) {
+        zc_plan_t *plan = NULL;
+        result = zc_chain_offer (self->chain, block, &plan, &error);
+        block = NULL;                   //  the chain owns it now
+        if (result == ZC_CHAIN_SWITCH)
+            s_switch (self, plan, conn != 0);   //  relay gossip, not batches
+        else
+        if (result == ZC_CHAIN_ORPHAN && *peer)
+            s_handle_orphan (self, peer, index);
+        //  (a sender we cannot dial is caught up with by the status round)
+    }
+    zc_block_destroy (&block);
+    if (result == ZC_CHAIN_INVALID) {
+        //  A peer that sends an invalid block is dropped: its connection
+        //  closed after the error, and nothing more fetched from it for a
+        //  while, so a bogus or endless branch costs us nothing more
+        self->rejected++;
+        zsys_warning ("%s: rejected block %" PRId64 " from %s: %s",
+                      self->config->name, index, address, error);
+        s_sync_t *sync = *peer? s_sync_for (self, peer): NULL;
+        if (sync)
+            sync->shunned_until = zclock_mono () + S_SHUN_MSECS;
+        if (conn)
+            zc_link_error (self->listener, conn, error, true);
+    }
+    else
+    if (conn)
+        zc_link_done (self->listener, conn);
+}
+
+//  The miner found a nonce: seal the block, write it, announce it.
+static void
+s_handle_miner (self_t *self)
+{
+    char *command = NULL, *hash = NULL;
+    uint64_t job_id = 0, nonce = 0;
+    if (zsock_recv (self->miner, "s88s", &command, &job_id, &nonce, &hash) == 0
+    &&  command && streq (command, "FOUND") && self->job && job_id == self->job_id) {
+        zc_block_t *block = self->job;
+        self->job = NULL;
+        //  The pool's hash is checked once the slow way before it is
+        //  signed: a wrong one would be refused by every peer
+        zc_block_seal (block, nonce, hash, self->config->node_id, self->keys);
+        char check [ZC_HASH_HEX + 1];
+        zc_block_compute_hash (block, check);
+        if (strcmp (check, hash) != 0 || !zc_hash_meets (check, self->config->difficulty)) {
+            zsys_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
+                        self->config->name, nonce);
+            zc_block_destroy (&block);
+            s_mine_next (self);
+            zstr_free (&command);
+            zstr_free (&hash);
+            return;
+        }
+        zc_plan_t *plan = NULL;
+        const char *error = NULL;
+        if (zc_chain_offer (self->chain, block, &plan, &error) == ZC_CHAIN_SWITCH)
+            s_switch (self, plan, true);
+        else {
+            zsys_warning ("%s: mined block %.16s does not extend the chain: %s",
+                          self->config->name, hash, error? error: "stale");
+            s_mine_next (self);
+        }
+    }
+    zstr_free (&command);
+    zstr_free (&hash);
+}
+
+//  get_blocks: main-chain blocks from an index, bounded in count and bytes.
+static void
+s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
+{
+    if (limit > S_MAX_REPLY_BLOCKS)
+        limit = S_MAX_REPLY_BLOCKS;
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "type", "blocks");
+    cJSON *blocks = cJSON_AddArrayToObject (reply, "blocks");
+    size_t budget = self->config->max_message / 2, used = 0;
+    for (int64_t index = from; index < from + limit; index++) {
+        zc_block_t *block = zc_chain_block (self->chain, index);
+        if (!block)
+            break;
+        used += zc_block_bytes (block) + 512;
+        if (used > budget && index > from)
+            break;
+        cJSON_AddItemToArray (blocks, zc_block_to_json (block));
+    }
+    zc_link_reply (self->listener, conn, reply);
+}
+
+//  get_status: where this node stands.
+static void
+s_handle_status (self_t *self, uint32_t conn, uint32_t peers)
+{
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "type", "status");
+    cJSON_AddStringToObject (reply, "node_id", self->config->node_id);
+    cJSON_AddNumberToObject (reply, "height", (double) zc_chain_height (self->chain));
+    cJSON_AddStringToObject (reply, "tip_hash", zc_chain_tip_hash (self->chain));
+    cJSON_AddNumberToObject (reply, "difficulty", self->config->difficulty);
+    cJSON_AddNumberToObject (reply, "mempool", (double) zc_mempool_size (self->mempool));
+    cJSON_AddNumberToObject (reply, "peers", peers);
+    cJSON_AddBoolToObject (reply, "mining", self->job != NULL);
+    cJSON_AddNumberToObject (reply, "aside", (double) zc_chain_aside_count (self->chain));
+    cJSON_AddNumberToObject (reply, "rejected_blocks", (double) self->rejected);
+    zc_link_reply (self->listener, conn, reply);
+}
+
+//  One command from the listener.
+static void
+s_self_handle_listener (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->listener);
+    char *command = msg? zmsg_popstr (msg): NULL;
+    char *conn_text = msg? zmsg_popstr (msg): NULL;
+    uint32_t conn = conn_text? (uint32_t) strtoul (conn_text, NULL, 10): 0;
+    //  Anything but a transaction sees the batch settled first, so that a
+    //  block never meets a transaction that is in the mempool but not yet
+    //  durable
+    if (command && !streq (command, "TX"))
+        s_flush_txs (self);
+    if (!command)
+        ;
+    else
+    if (streq (command, "TX")) {
+        char *address = zmsg_popstr (msg);
+        zframe_t *frame = zmsg_pop (msg);
+        zc_tx_t *tx = NULL;
+        if (frame && zframe_size (frame) == sizeof (void *))
+            memcpy (&tx, zframe_data (frame), sizeof (void *));
+        zframe_destroy (&frame);
+        if (tx)
+            s_handle_tx (self, conn, address? address: "?", tx);
+        zstr_free (&address);
+    }
+    else
+    if (streq (command, "BLOCK")) {
+        char *address = zmsg_popstr (msg);
+        char *peer = zmsg_popstr (msg);
+        zframe_t *frame = zmsg_pop (msg);
+        zc_block_t *block = NULL;
+        if (frame && zframe_size (frame) == sizeof (void *))
+            memcpy (&block, zframe_data (frame), sizeof (void *));
+        zframe_destroy (&frame);
+        if (block && address && peer)
+            s_handle_block (self, conn, address, peer, block);
+        zstr_free (&address);
+        zstr_free (&peer);
+    }
+    else
+    if (streq (command, "SYNCED")) {
+        //  SYNCED address count next: conn_text holds the address here
+        char *count = zmsg_popstr (msg);
+        char *next = zmsg_popstr (msg);
+        if (count && next)
+            s_handle_synced (self, conn_text, atoll (count), atoll (next));
+        zstr_free (&count);
+        zstr_free (&next);
+    }
+    else
+    if (streq (command, "PEER_STATUS")) {
+        //  PEER_STATUS address height tip: conn_text holds the address
+        char *height = zmsg_popstr (msg);
+        char *tip = zmsg_popstr (msg);
+        if (height && tip && zc_hash_valid (tip))
+            s_handle_peer_status (self, conn_text, atoll (height), tip);
+        zstr_free (&height);
+        zstr_free (&tip);
+    }
+    else
+    if (streq (command, "STATUS")) {
+        char *peers = zmsg_popstr (msg);
+        s_handle_status (self, conn, peers? (uint32_t) atoi (peers): 0);
+        zstr_free (&peers);
+    }
+    else
+    if (streq (command, "GET_BLOCKS")) {
+        char *from = zmsg_popstr (msg);
+        char *limit = zmsg_popstr (msg);
+        if (from && limit)
+            s_handle_get_blocks (self, conn, atoll (from), atoll (limit));
+        zstr_free (&from);
+        zstr_free (&limit);
+    }
+    else
+        zsys_error ("%s: validator: unknown command %s", self->config->name, command);
+    zstr_free (&command);
+    zstr_free (&conn_text);
+    zmsg_destroy (&msg);
+}
+
+void
+zc_validator_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
+    zsock_signal (pipe, 0);
+    //  The listener is heard only once START has loaded the chain: peers
+    //  may answer our listener before this node has a chain to offer to
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    while (!self->terminated) {
+        //  While mining is held for a sync, wake when the hold ends
+        int64_t hold = self->hold_until - zclock_mono ();
+        void *which = zpoller_wait (poller, self->hold_until? (hold > 0? (int) hold: 0): -1);
+        if (zpoller_terminated (poller))
+            break;                      //  interrupted
+        if (self->hold_until && zclock_mono () >= self->hold_until) {
+            self->hold_until = 0;
+            if (self->miner && !self->job)
+                s_mine_next (self);
+        }
+        if (!which)
+            continue;
+        if (which == pipe) {
+            char *command = zstr_recv (pipe);
+            if (!command || streq (command, "$TERM"))
+                self->terminated = true;
+            else
+            if (streq (command, "START")) {
+                int rc = s_self_start (self);
+                if (rc == 0) {
+                    zpoller_add (poller, self->listener);
+                    zpoller_add (poller, self->miner);
+                    //  Mine what waits in the mempool, but only after the
+                    //  first status round has shown whether a peer is ahead
+                    //  (then the sync holds the miners until it is done)
+                    if (self->config->peer_count > 0)
+                        self->hold_until = zclock_mono () + S_START_HOLD;
+                    else
+                        s_mine_next (self);
+                }
+                zsock_signal (pipe, rc == 0? 0: 1);
+            }
+            zstr_free (&command);
+        }
+        else
+        if (which == self->listener) {
+            //  Take what is queued (bounded), then settle the batch
+            int budget = S_TX_BATCH;
+            do
+                s_self_handle_listener (self);
+            while (--budget > 0 && (zsock_events (self->listener) & ZMQ_POLLIN));
+            s_flush_txs (self);
+        }
+        else
+        if (self->miner && which == self->miner)
+            s_handle_miner (self);
+    }
+    zpoller_destroy (&poller);
+    s_self_destroy (&self);
+}

@@ -1,0 +1,464 @@
+/*  =========================================================================
+    zc_chain - the best chain, the blocks kept aside, and chain choice
+
+    Rule: the valid chain with the most work wins.  With one difficulty
+    for the whole network every block carries the same work, so the most
+    work is the greatest height.  Between chains of equal height the one
+    whose tip hash is lower (as a hex string) wins, so every node picks
+    the same chain at once instead of waiting for a next block that, with
+    few transactions, nobody may ever mine.
+
+    The main chain is held in memory, block by block, with an index of its
+    transaction ids.  A block that does not extend the tip is kept aside
+    (bounded in count and bytes, oldest evicted first).  Whenever a block
+    arrives, the best branch through it is compared with the main chain;
+    a better branch is checked against its fork point (heights link up,
+    no transaction already in the chain below the fork, none twice) and
+    handed back as a plan.  The caller writes the plan to the ledger and
+    only then commits it here, so memory never runs ahead of the file.
+    =========================================================================
+*/
+
+#include "zchain.h"
+#include <assert.h>
+
+struct _zc_chain_t {
+    zc_block_t **main;          //  main chain, main [i] has index i
+    size_t main_size;           //  height + 1
+    size_t main_limit;          //  allocated slots
+    zhashx_t *main_by_hash;     //  hash -> index + 1 of main blocks
+    zhashx_t *tx_index;         //  tx id -> index + 1 of its main block
+    zhashx_t *aside;            //  hash -> zc_block_t *, owned
+    zlistx_t *aside_order;      //  hashes kept aside, oldest first
+    size_t aside_bytes;         //  zc_block_bytes summed over aside
+    size_t aside_max_count;     //  bound on blocks kept aside
+    size_t aside_max_bytes;     //  bound on their bytes
+};
+
+//  A hashx key duplicator/destructor pair for string keys we own.
+static void
+s_free_string (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static void *
+s_dup_string (const void *item)
+{
+    return strdup ((const char *) item);
+}
+
+//  Creates the chain with genesis as its only main block.
+zc_chain_t *
+zc_chain_new (zc_block_t *genesis, size_t aside_max_count, size_t aside_max_bytes)
+{
+    zc_chain_t *self = (zc_chain_t *) zmalloc (sizeof (zc_chain_t));
+    self->main_limit = 1024;
+    self->main = (zc_block_t **) zmalloc (self->main_limit * sizeof (zc_block_t *));
+    self->main_by_hash = zhashx_new ();
+    self->tx_index = zhashx_new ();
+    self->aside = zhashx_new ();
+    self->aside_order = zlistx_new ();
+    zlistx_set_duplicator (self->aside_order, s_dup_string);
+    zlistx_set_destructor (self->aside_order, s_free_string);
+    zlistx_set_comparator (self->aside_order, (zlistx_comparator_fn *) strcmp);
+    self->aside_max_count = aside_max_count;
+    self->aside_max_bytes = aside_max_bytes;
+    self->main [0] = genesis;
+    self->main_size = 1;
+    zhashx_insert (self->main_by_hash, zc_block_hash (genesis), (void *) (uintptr_t) 1);
+    return self;
+}
+
+//  Frees every block held and nulls the caller's pointer.
+void
+zc_chain_destroy (zc_chain_t **self_p)
+{
+    if (self_p && *self_p) {
+        zc_chain_t *self = *self_p;
+        for (size_t i = 0; i < self->main_size; i++)
+            zc_block_destroy (&self->main [i]);
+        free (self->main);
+        zc_block_t *block = (zc_block_t *) zhashx_first (self->aside);
+        while (block) {
+            zc_block_destroy (&block);
+            block = (zc_block_t *) zhashx_next (self->aside);
+        }
+        zhashx_destroy (&self->aside);
+        zlistx_destroy (&self->aside_order);
+        zhashx_destroy (&self->main_by_hash);
+        zhashx_destroy (&self->tx_index);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Puts a block on top of the main chain and indexes its transactions.
+static void
+s_main_push (zc_chain_t *self, zc_block_t *block)
+{
+    if (self->main_size == self->main_limit) {
+        self->main_limit *= 2;
+        self->main = (zc_block_t **) realloc (self->main,
+                                              self->main_limit * sizeof (zc_block_t *));
+        assert (self->main);
+    }
+    self->main [self->main_size++] = block;
+    uintptr_t slot = (uintptr_t) self->main_size;      //  index + 1
+    zhashx_insert (self->main_by_hash, zc_block_hash (block), (void *) slot);
+    for (size_t i = 0; i < zc_block_tx_count (block); i++)
+        zhashx_insert (self->tx_index, zc_tx_id (zc_block_tx (block, i)), (void *) slot);
+}
+
+//  Takes the tip off the main chain and un-indexes it; returns it.
+static zc_block_t *
+s_main_pop (zc_chain_t *self)
+{
+    assert (self->main_size > 1);
+    zc_block_t *block = self->main [--self->main_size];
+    self->main [self->main_size] = NULL;
+    zhashx_delete (self->main_by_hash, zc_block_hash (block));
+    for (size_t i = 0; i < zc_block_tx_count (block); i++)
+        zhashx_delete (self->tx_index, zc_tx_id (zc_block_tx (block, i)));
+    return block;
+}
+
+//  Keeps a block aside, evicting the oldest beyond the bounds (never the
+//  block just added).
+static void
+s_aside_put (zc_chain_t *self, zc_block_t *block)
+{
+    const char *hash = zc_block_hash (block);
+    zhashx_insert (self->aside, hash, block);
+    zlistx_add_end (self->aside_order, (void *) hash);
+    self->aside_bytes += zc_block_bytes (block);
+    while ((zhashx_size (self->aside) > self->aside_max_count
+        ||  self->aside_bytes > self->aside_max_bytes)
+        &&  zhashx_size (self->aside) > 1) {
+        char *oldest = (char *) zlistx_first (self->aside_order);
+        zc_block_t *victim = (zc_block_t *) zhashx_lookup (self->aside, oldest);
+        if (victim) {
+            self->aside_bytes -= zc_block_bytes (victim);
+            zhashx_delete (self->aside, oldest);
+            zc_block_destroy (&victim);
+        }
+        zlistx_delete (self->aside_order, zlistx_cursor (self->aside_order));
+    }
+}
+
+//  Takes a block out of the aside store, handing it to the caller.
+static zc_block_t *
+s_aside_take (zc_chain_t *self, const char *hash)
+{
+    zc_block_t *block = (zc_block_t *) zhashx_lookup (self->aside, hash);
+    if (block) {
+        void *handle = zlistx_find (self->aside_order, (void *) hash);
+        if (handle)
+            zlistx_delete (self->aside_order, handle);
+        self->aside_bytes -= zc_block_bytes (block);
+        zhashx_delete (self->aside, hash);
+    }
+    return block;
+}
+
+//  Appends a block read from the ledger at start.
+int
+zc_chain_load (zc_chain_t *self, zc_block_t *block)
+{
+    zc_block_t *tip = self->main [self->main_size - 1];
+    if (zc_block_index (block) != zc_block_index (tip) + 1
+    ||  strcmp (zc_block_prev_hash (block), zc_block_hash (tip)) != 0) {
+        zc_block_destroy (&block);
+        return -1;
+    }
+    s_main_push (self, block);
+    return 0;
+}
+
+int64_t
+zc_chain_height (zc_chain_t *self)
+{
+    return (int64_t) self->main_size - 1;
+}
+
+const char *
+zc_chain_tip_hash (zc_chain_t *self)
+{
+    return zc_block_hash (self->main [self->main_size - 1]);
+}
+
+zc_block_t *
+zc_chain_block (zc_chain_t *self, int64_t index)
+{
+    if (index < 0 || index >= (int64_t) self->main_size)
+        return NULL;
+    return self->main [index];
+}
+
+bool
+zc_chain_has_tx (zc_chain_t *self, const char *tx_id)
+{
+    return zhashx_lookup (self->tx_index, tx_id) != NULL;
+}
+
+bool
+zc_chain_has_block (zc_chain_t *self, const char *hash)
+{
+    return zhashx_lookup (self->main_by_hash, hash)
+        || zhashx_lookup (self->aside, hash);
+}
+
+size_t
+zc_chain_aside_count (zc_chain_t *self)
+{
+    return zhashx_size (self->aside);
+}
+
+//  The main-chain index of a hash, or -1.
+static int64_t
+s_main_index (zc_chain_t *self, const char *hash)
+{
+    uintptr_t slot = (uintptr_t) zhashx_lookup (self->main_by_hash, hash);
+    return slot? (int64_t) slot - 1: -1;
+}
+
+//  True if chain tip a (height, hash) beats tip b.
+static bool
+s_better (int64_t height_a, const char *hash_a, int64_t height_b, const char *hash_b)
+{
+    return height_a > height_b
+        || (height_a == height_b && strcmp (hash_a, hash_b) < 0);
+}
+
+//  Best tip among block and its descendants kept aside (depth-first over
+//  the aside store; bounded by its size).
+static zc_block_t *
+s_best_descendant (zc_chain_t *self, zc_block_t *block)
+{
+    zc_block_t *best = block;
+    zlistx_t *todo = zlistx_new ();
+    zlistx_add_end (todo, block);
+    zc_block_t *current;
+    while ((current = (zc_block_t *) zlistx_first (todo))) {
+        zlistx_delete (todo, zlistx_cursor (todo));
+        zc_block_t *child = (zc_block_t *) zhashx_first (self->aside);
+        while (child) {
+            if (strcmp (zc_block_prev_hash (child), zc_block_hash (current)) == 0) {
+                if (s_better (zc_block_index (child), zc_block_hash (child),
+                              zc_block_index (best), zc_block_hash (best)))
+                    best = child;
+                zlistx_add_end (todo, child);
+            }
+            child = (zc_block_t *) zhashx_next (self->aside);
+        }
+    }
+    zlistx_destroy (&todo);
+    return best;
+}
+
+//  Drops a block kept aside and every descendant of it.
+static void
+s_aside_drop_tree (zc_chain_t *self, const char *hash)
+{
+    zlistx_t *todo = zlistx_new ();
+    zlistx_set_duplicator (todo, s_dup_string);
+    zlistx_set_destructor (todo, s_free_string);
+    zlistx_add_end (todo, (void *) hash);
+    char *current;
+    while ((current = (char *) zlistx_first (todo))) {
+        char *parent = strdup (current);
+        zlistx_delete (todo, zlistx_cursor (todo));
+        zc_block_t *block = s_aside_take (self, parent);
+        zc_block_destroy (&block);
+        zc_block_t *child = (zc_block_t *) zhashx_first (self->aside);
+        while (child) {
+            if (strcmp (zc_block_prev_hash (child), parent) == 0)
+                zlistx_add_end (todo, (void *) zc_block_hash (child));
+            child = (zc_block_t *) zhashx_next (self->aside);
+        }
+        free (parent);
+    }
+    zlistx_destroy (&todo);
+}
+
+//  Frees a plan (its blocks are borrowed) and nulls the pointer.
+void
+zc_plan_destroy (zc_plan_t **plan_p)
+{
+    if (plan_p && *plan_p) {
+        free ((*plan_p)->detach);
+        free ((*plan_p)->attach);
+        free (*plan_p);
+        *plan_p = NULL;
+    }
+}
+
+//  Builds the plan that makes tip the main tip, checking each branch block
+//  against what lies below it.  NULL with *error_p and *bad_p (the first
+//  bad block) set if the branch cannot be a chain.
+static zc_plan_t *
+s_plan_build (zc_chain_t *self, zc_block_t *tip, const char **error_p,
+              zc_block_t **bad_p)
+{
+    //  Walk down from the tip to the main chain, collecting the branch
+    size_t count = 0, limit = 16;
+    zc_block_t **branch = (zc_block_t **) malloc (limit * sizeof (zc_block_t *));
+    zc_block_t *block = tip;
+    int64_t fork = -1;
+    while (block) {
+        if (count == limit) {
+            limit *= 2;
+            branch = (zc_block_t **) realloc (branch, limit * sizeof (zc_block_t *));
+        }
+        branch [count++] = block;
+        fork = s_main_index (self, zc_block_prev_hash (block));
+        if (fork >= 0)
+            break;
+        block = (zc_block_t *) zhashx_lookup (self->aside, zc_block_prev_hash (block));
+    }
+    assert (fork >= 0);                 //  callers pass connected tips only
+    zc_plan_t *plan = (zc_plan_t *) zmalloc (sizeof (zc_plan_t));
+    plan->fork_height = fork;
+    plan->attach_count = count;
+    plan->attach = (zc_block_t **) malloc (count * sizeof (zc_block_t *));
+    for (size_t i = 0; i < count; i++)
+        plan->attach [i] = branch [count - 1 - i];
+    free (branch);
+    plan->detach_count = self->main_size - 1 - (size_t) fork;
+    plan->detach = (zc_block_t **) malloc ((plan->detach_count + 1) * sizeof (zc_block_t *));
+    for (size_t i = 0; i < plan->detach_count; i++)
+        plan->detach [i] = self->main [fork + 1 + (int64_t) i];
+
+    //  Each branch block sits one above its parent, and confirms no
+    //  transaction that stays in the chain below the fork or came earlier
+    //  in the branch
+    const char *error = NULL;
+    zhashx_t *seen = zhashx_new ();
+    for (size_t i = 0; i < plan->attach_count && !error; i++) {
+        zc_block_t *block = plan->attach [i];
+        if (zc_block_index (block) != fork + 1 + (int64_t) i)
+            error = "index does not follow its parent";
+        for (size_t t = 0; t < zc_block_tx_count (block) && !error; t++) {
+            const char *id = zc_tx_id (zc_block_tx (block, t));
+            uintptr_t slot = (uintptr_t) zhashx_lookup (self->tx_index, id);
+            if ((slot && (int64_t) slot - 1 <= fork)
+            ||  zhashx_insert (seen, id, (void *) 1) != 0)
+                error = "transaction already in the chain";
+        }
+        if (error)
+            *bad_p = block;
+    }
+    zhashx_destroy (&seen);
+    if (error) {
+        *error_p = error;
+        zc_plan_destroy (&plan);
+    }
+    return plan;
+}
+
+//  Offers a checked block: keeps it, and reports whether the best branch
+//  through it now beats the main chain.
+zc_chain_result_t
+zc_chain_offer (zc_chain_t *self, zc_block_t *block, zc_plan_t **plan_p,
+                const char **error_p)
+{
+    *plan_p = NULL;
+    if (zc_chain_has_block (self, zc_block_hash (block))) {
+        zc_block_destroy (&block);
+        return ZC_CHAIN_KNOWN;
+    }
+    //  A block that claims to sit below or at its parent's height can
+    //  never link, whatever else arrives
+    int64_t parent = s_main_index (self, zc_block_prev_hash (block));
+    if (parent >= 0 && zc_block_index (block) != parent + 1) {
+        *error_p = "index does not follow its parent";
+        zc_block_destroy (&block);
+        return ZC_CHAIN_INVALID;
+    }
+    const char *hash = zc_block_hash (block);
+    s_aside_put (self, block);
+
+    //  Does the block connect to the main chain through blocks kept aside?
+    zc_block_t *cursor = block;
+    size_t steps = 0;
+    while (s_main_index (self, zc_block_prev_hash (cursor)) < 0) {
+        cursor = (zc_block_t *) zhashx_lookup (self->aside, zc_block_prev_hash (cursor));
+        if (!cursor || ++steps > zhashx_size (self->aside))
+            return ZC_CHAIN_ORPHAN;
+    }
+    //  Try the best tip through this block; a bad branch block is dropped
+    //  with its descendants and the next best tip is tried
+    for (int attempt = 0; attempt < 8; attempt++) {
+        zc_block_t *mine = (zc_block_t *) zhashx_lookup (self->aside, hash);
+        if (!mine)
+            return ZC_CHAIN_INVALID;
+        zc_block_t *tip = s_best_descendant (self, mine);
+        if (!s_better (zc_block_index (tip), zc_block_hash (tip),
+                       zc_chain_height (self), zc_chain_tip_hash (self)))
+            return ZC_CHAIN_ASIDE;
+        zc_block_t *bad = NULL;
+        zc_plan_t *plan = s_plan_build (self, tip, error_p, &bad);
+        if (plan) {
+            *plan_p = plan;
+            return ZC_CHAIN_SWITCH;
+        }
+        //  Is the bad block ours or below it (ours can never link), or above?
+        bool below = false;
+        for (zc_block_t *up = mine; up; 
+             up = (zc_block_t *) zhashx_lookup (self->aside, zc_block_prev_hash (up)))
+            if (up == bad) {
+                below = true;
+                break;
+            }
+        s_aside_drop_tree (self, zc_block_hash (bad));
+        if (below)
+            return ZC_CHAIN_INVALID;
+    }
+    return ZC_CHAIN_ASIDE;
+}
+
+//  Switches the main chain to the plan's branch.
+void
+zc_chain_commit (zc_chain_t *self, zc_plan_t **plan_p)
+{
+    zc_plan_t *plan = *plan_p;
+    //  Take the branch out of the aside store before anything is added to
+    //  it, so no eviction can free a block the plan still names
+    for (size_t i = 0; i < plan->attach_count; i++)
+        s_aside_take (self, zc_block_hash (plan->attach [i]));
+    zc_block_t **detached = (zc_block_t **) malloc ((plan->detach_count + 1) * sizeof (zc_block_t *));
+    size_t detached_count = 0;
+    while (zc_chain_height (self) > plan->fork_height)
+        detached [detached_count++] = s_main_pop (self);
+    for (size_t i = 0; i < plan->attach_count; i++)
+        s_main_push (self, plan->attach [i]);
+    for (size_t i = 0; i < detached_count; i++)
+        s_aside_put (self, detached [i]);
+    free (detached);
+    zc_plan_destroy (plan_p);
+}
+
+//  Transactions follow the chain: attached ones leave the mempool, and
+//  those only the abandoned blocks held go back to be mined again.
+void
+zc_plan_update_mempool (zc_plan_t *plan, zc_chain_t *chain, zc_mempool_t *mempool)
+{
+    zhashx_t *attached = zhashx_new ();
+    for (size_t i = 0; i < plan->attach_count; i++)
+        for (size_t t = 0; t < zc_block_tx_count (plan->attach [i]); t++) {
+            const char *id = zc_tx_id (zc_block_tx (plan->attach [i], t));
+            zhashx_insert (attached, id, (void *) 1);
+            zc_mempool_remove (mempool, id);
+        }
+    for (size_t i = 0; i < plan->detach_count; i++)
+        for (size_t t = 0; t < zc_block_tx_count (plan->detach [i]); t++) {
+            zc_tx_t *tx = zc_block_tx (plan->detach [i], t);
+            if (zhashx_lookup (attached, zc_tx_id (tx)))
+                continue;
+            zc_tx_t *copy = zc_tx_dup (tx);
+            if (zc_mempool_add (mempool, &copy) != 0)
+                zc_tx_destroy (&copy);
+        }
+    zhashx_destroy (&attached);
+}

@@ -1,0 +1,446 @@
+/*  =========================================================================
+    zc_ledger - a node's SQLite file: blocks and confirmed transactions
+
+    The file holds the seed's two tables, plus public_key_pem on blocks so
+    that any block can be verified again from the file alone, and each
+    transaction's position inside its block so that a block read back
+    hashes the same.
+
+    Invariant: the blocks table holds exactly one chain, indexes 0..height
+    without gaps, each block's prev_hash equal to the current_hash of the
+    block one below; every transaction row belongs to a block of that
+    chain, and a transaction id appears at most once.  Every change is one
+    SQL transaction that keeps the invariant, so a crash at any point
+    leaves the file at the chain before or after the change, never between.
+    =========================================================================
+*/
+
+#include "zchain.h"
+#include <inttypes.h>
+#include <sqlite3.h>
+
+struct _zc_ledger_t {
+    sqlite3 *db;                //  the open file
+    sqlite3_stmt *insert_block; //  prepared INSERT into blocks
+    sqlite3_stmt *insert_tx;    //  prepared INSERT into transactions
+    sqlite3_stmt *select_block; //  prepared SELECT of one block by index
+    sqlite3_stmt *select_txs;   //  prepared SELECT of one block's txs
+    sqlite3_stmt *has_tx;       //  prepared lookup of a tx id
+    sqlite3_stmt *pool_insert;  //  prepared INSERT into mempool
+    sqlite3_stmt *pool_delete;  //  prepared DELETE from mempool
+};
+
+static const char *s_schema =
+    "CREATE TABLE IF NOT EXISTS blocks ("
+    "  \"index\" INTEGER PRIMARY KEY,"
+    "  timestamp TEXT NOT NULL,"
+    "  prev_hash TEXT NOT NULL,"
+    "  current_hash TEXT NOT NULL UNIQUE,"
+    "  nonce INTEGER NOT NULL,"
+    "  miner_id TEXT NOT NULL,"
+    "  signature TEXT NOT NULL,"
+    "  public_key_pem TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS transactions ("
+    "  id TEXT PRIMARY KEY,"
+    "  block_hash TEXT NOT NULL REFERENCES blocks (current_hash),"
+    "  sender TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  signature TEXT NOT NULL,"
+    "  start_timestamp TEXT NOT NULL,"
+    "  end_timestamp TEXT NOT NULL,"
+    "  position INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS transactions_block"
+    "  ON transactions (block_hash, position);"
+    "CREATE TABLE IF NOT EXISTS mempool ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  sender TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  signature TEXT NOT NULL,"
+    "  received TEXT NOT NULL);";
+
+//  Runs SQL that returns no rows; on failure records the message.
+static int
+s_exec (zc_ledger_t *self, const char *sql)
+{
+    char *message = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+        zsys_error ("ledger: %s: %s", sql, message? message: "?");
+        sqlite3_free (message);
+        return -1;
+    }
+    return 0;
+}
+
+//  Prepares one statement; -1 if SQLite refuses it.
+static int
+s_prepare (zc_ledger_t *self, const char *sql, sqlite3_stmt **stmt_p)
+{
+    return sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                               stmt_p, NULL) == SQLITE_OK? 0: -1;
+}
+
+//  Inserts one block and its transactions; the caller holds the SQL
+//  transaction.
+static int
+s_insert_block (zc_ledger_t *self, zc_block_t *block, const char *now)
+{
+    sqlite3_stmt *stmt = self->insert_block;
+    sqlite3_reset (stmt);
+    sqlite3_bind_int64 (stmt, 1, zc_block_index (block));
+    sqlite3_bind_text (stmt, 2, zc_block_timestamp (block), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 3, zc_block_prev_hash (block), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 4, zc_block_hash (block), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 5, (sqlite3_int64) zc_block_nonce (block));
+    sqlite3_bind_text (stmt, 6, zc_block_miner_id (block), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 7, zc_block_signature (block), -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 8, zc_block_public_key_pem (block), -1, SQLITE_STATIC);
+    if (sqlite3_step (stmt) != SQLITE_DONE) {
+        zsys_error ("ledger: cannot insert block %" PRId64 ": %s",
+                    zc_block_index (block), sqlite3_errmsg (self->db));
+        return -1;
+    }
+    for (size_t i = 0; i < zc_block_tx_count (block); i++) {
+        zc_tx_t *tx = zc_block_tx (block, i);
+        stmt = self->insert_tx;
+        sqlite3_reset (stmt);
+        sqlite3_bind_text (stmt, 1, zc_tx_id (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, zc_block_hash (block), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 3, zc_tx_sender (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 4, zc_tx_data (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 5, zc_tx_signature (tx), -1, SQLITE_STATIC);
+        const char *received = zc_tx_received (tx);
+        sqlite3_bind_text (stmt, 6, *received? received: now, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 7, now, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) i);
+        if (sqlite3_step (stmt) != SQLITE_DONE) {
+            zsys_error ("ledger: cannot insert transaction %s: %s",
+                        zc_tx_id (tx), sqlite3_errmsg (self->db));
+            return -1;
+        }
+        //  Confirmed: no longer waiting
+        sqlite3_reset (self->pool_delete);
+        sqlite3_bind_text (self->pool_delete, 1, zc_tx_id (tx), -1, SQLITE_STATIC);
+        if (sqlite3_step (self->pool_delete) != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+//  Opens the file, applies the schema and writes genesis into a new file.
+zc_ledger_t *
+zc_ledger_open (const char *path, char **error_p)
+{
+    zc_ledger_t *self = (zc_ledger_t *) zmalloc (sizeof (zc_ledger_t));
+    int rc = sqlite3_open_v2 (path, &self->db,
+                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                              | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        sqlite3_busy_timeout (self->db, 5000);
+    if (rc != SQLITE_OK
+    ||  s_exec (self, "PRAGMA journal_mode=WAL") != 0
+    ||  s_exec (self, "PRAGMA synchronous=NORMAL") != 0
+    ||  s_exec (self, s_schema) != 0
+    ||  s_prepare (self, "INSERT INTO blocks (\"index\", timestamp, prev_hash,"
+                   " current_hash, nonce, miner_id, signature, public_key_pem)"
+                   " VALUES (?,?,?,?,?,?,?,?)", &self->insert_block) != 0
+    ||  s_prepare (self, "INSERT INTO transactions (id, block_hash, sender, data,"
+                   " signature, start_timestamp, end_timestamp, position)"
+                   " VALUES (?,?,?,?,?,?,?,?)", &self->insert_tx) != 0
+    ||  s_prepare (self, "SELECT \"index\", timestamp, prev_hash, current_hash,"
+                   " nonce, miner_id, signature, public_key_pem FROM blocks"
+                   " WHERE \"index\" = ?", &self->select_block) != 0
+    ||  s_prepare (self, "SELECT sender, data, signature, start_timestamp"
+                   " FROM transactions WHERE block_hash = ? ORDER BY position",
+                   &self->select_txs) != 0
+    ||  s_prepare (self, "SELECT 1 FROM transactions WHERE id = ?",
+                   &self->has_tx) != 0
+    ||  s_prepare (self, "INSERT OR IGNORE INTO mempool (id, sender, data, signature,"
+                   " received) VALUES (?,?,?,?,?)", &self->pool_insert) != 0
+    ||  s_prepare (self, "DELETE FROM mempool WHERE id = ?", &self->pool_delete) != 0) {
+        if (error_p)
+            *error_p = zsys_sprintf ("%s: %s", path,
+                                     self->db? sqlite3_errmsg (self->db): "cannot open");
+        zc_ledger_destroy (&self);
+        return NULL;
+    }
+    //  A new file gets the network's genesis block
+    if (zc_ledger_height (self) < 0) {
+        zc_block_t *genesis = zc_block_genesis ();
+        char now [ZC_TIMESTAMP_LEN + 1];
+        zc_timestamp_now (now);
+        int rc = s_exec (self, "BEGIN IMMEDIATE");
+        if (rc == 0)
+            rc = s_insert_block (self, genesis, now);
+        if (rc == 0)
+            rc = s_exec (self, "COMMIT");
+        else
+            s_exec (self, "ROLLBACK");
+        zc_block_destroy (&genesis);
+        if (rc != 0) {
+            if (error_p)
+                *error_p = zsys_sprintf ("%s: cannot write genesis block", path);
+            zc_ledger_destroy (&self);
+            return NULL;
+        }
+    }
+    return self;
+}
+
+//  Closes the file and nulls the caller's pointer.
+void
+zc_ledger_destroy (zc_ledger_t **self_p)
+{
+    if (self_p && *self_p) {
+        zc_ledger_t *self = *self_p;
+        sqlite3_finalize (self->insert_block);
+        sqlite3_finalize (self->insert_tx);
+        sqlite3_finalize (self->select_block);
+        sqlite3_finalize (self->select_txs);
+        sqlite3_finalize (self->has_tx);
+        sqlite3_finalize (self->pool_insert);
+        sqlite3_finalize (self->pool_delete);
+        sqlite3_close (self->db);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Index of the last block, or -1 for a file with no blocks yet.
+int64_t
+zc_ledger_height (zc_ledger_t *self)
+{
+    sqlite3_stmt *stmt;
+    int64_t height = -1;
+    if (sqlite3_prepare_v2 (self->db, "SELECT MAX(\"index\") FROM blocks",
+                            -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_step (stmt) == SQLITE_ROW
+        &&  sqlite3_column_type (stmt, 0) != SQLITE_NULL)
+            height = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    return height;
+}
+
+//  Text of a column, never NULL.
+static const char *
+s_text (sqlite3_stmt *stmt, int column)
+{
+    const char *text = (const char *) sqlite3_column_text (stmt, column);
+    return text? text: "";
+}
+
+//  Reads a block back as it was written, transactions in block order.
+zc_block_t *
+zc_ledger_block (zc_ledger_t *self, int64_t index)
+{
+    sqlite3_stmt *stmt = self->select_block;
+    sqlite3_reset (stmt);
+    sqlite3_bind_int64 (stmt, 1, index);
+    if (sqlite3_step (stmt) != SQLITE_ROW)
+        return NULL;
+    cJSON *json = cJSON_CreateObject ();
+    cJSON_AddNumberToObject (json, "index", (double) sqlite3_column_int64 (stmt, 0));
+    cJSON_AddStringToObject (json, "timestamp", s_text (stmt, 1));
+    cJSON_AddStringToObject (json, "prev_hash", s_text (stmt, 2));
+    cJSON_AddStringToObject (json, "current_hash", s_text (stmt, 3));
+    cJSON_AddNumberToObject (json, "nonce", (double) sqlite3_column_int64 (stmt, 4));
+    cJSON_AddStringToObject (json, "miner_id", s_text (stmt, 5));
+    cJSON_AddStringToObject (json, "signature", s_text (stmt, 6));
+    cJSON_AddStringToObject (json, "public_key_pem", s_text (stmt, 7));
+    cJSON *txs = cJSON_AddArrayToObject (json, "transactions");
+    cJSON *received = cJSON_CreateArray ();
+
+    sqlite3_stmt *tx_stmt = self->select_txs;
+    sqlite3_reset (tx_stmt);
+    sqlite3_bind_text (tx_stmt, 1, s_text (stmt, 3), -1, SQLITE_TRANSIENT);
+    while (sqlite3_step (tx_stmt) == SQLITE_ROW) {
+        cJSON *tx = cJSON_CreateObject ();
+        cJSON_AddStringToObject (tx, "sender", s_text (tx_stmt, 0));
+        const char *data = s_text (tx_stmt, 1);
+        cJSON *data_json = zc_json_parse (data, strlen (data));
+        cJSON_AddItemToObject (tx, "data", data_json? data_json: cJSON_CreateNull ());
+        cJSON_AddStringToObject (tx, "signature", s_text (tx_stmt, 2));
+        cJSON_AddItemToArray (txs, tx);
+        cJSON_AddItemToArray (received, cJSON_CreateString (s_text (tx_stmt, 3)));
+    }
+    sqlite3_reset (tx_stmt);
+    sqlite3_reset (stmt);
+    const char *error = NULL;
+    zc_block_t *block = zc_block_from_json (json, &error);
+    if (!block)
+        zsys_error ("ledger: block %" PRId64 " cannot be read back: %s", index, error);
+    else
+        for (size_t i = 0; i < zc_block_tx_count (block); i++)
+            zc_tx_set_received (zc_block_tx (block, i),
+                                cJSON_GetArrayItem (received, (int) i)->valuestring);
+    cJSON_Delete (received);
+    cJSON_Delete (json);
+    return block;
+}
+
+//  Swaps the chain above fork_height for the given blocks, in one SQL
+//  transaction; checks the new blocks link onto the block at fork_height.
+int
+zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
+                   zc_block_t **blocks, size_t count)
+{
+    char now [ZC_TIMESTAMP_LEN + 1];
+    zc_timestamp_now (now);
+    if (s_exec (self, "BEGIN IMMEDIATE") != 0)
+        return -1;
+    int rc = 0;
+    //  Transactions of the blocks taken off wait again (those the new
+    //  blocks hold leave the mempool table as each is inserted)
+    char *sql = zsys_sprintf (
+        "INSERT OR IGNORE INTO mempool (id, sender, data, signature, received)"
+        " SELECT t.id, t.sender, t.data, t.signature, t.start_timestamp"
+        " FROM transactions t JOIN blocks b ON t.block_hash = b.current_hash"
+        " WHERE b.\"index\" > %" PRId64 " ORDER BY b.\"index\", t.position;"
+        "DELETE FROM transactions WHERE block_hash IN"
+        " (SELECT current_hash FROM blocks WHERE \"index\" > %" PRId64 ");"
+        "DELETE FROM blocks WHERE \"index\" > %" PRId64 ";",
+        fork_height, fork_height, fork_height);
+    rc = s_exec (self, sql);
+    free (sql);
+
+    //  The first new block must sit on the block at fork_height
+    zc_block_t *fork = rc == 0? zc_ledger_block (self, fork_height): NULL;
+    if (!fork)
+        rc = -1;
+    const char *link = fork? zc_block_hash (fork): "";
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        if (zc_block_index (blocks [i]) != fork_height + 1 + (int64_t) i
+        ||  strcmp (zc_block_prev_hash (blocks [i]), link) != 0) {
+            zsys_error ("ledger: block %" PRId64 " does not link to the chain",
+                        zc_block_index (blocks [i]));
+            rc = -1;
+        }
+        else
+            rc = s_insert_block (self, blocks [i], now);
+        link = zc_block_hash (blocks [i]);
+    }
+    zc_block_destroy (&fork);
+    if (rc == 0)
+        rc = s_exec (self, "COMMIT");
+    if (rc != 0)
+        s_exec (self, "ROLLBACK");
+    return rc;
+}
+
+//  True if the chain in the file confirms a transaction with this id.
+bool
+zc_ledger_has_tx (zc_ledger_t *self, const char *tx_id)
+{
+    sqlite3_stmt *stmt = self->has_tx;
+    sqlite3_reset (stmt);
+    sqlite3_bind_text (stmt, 1, tx_id, -1, SQLITE_TRANSIENT);
+    bool found = sqlite3_step (stmt) == SQLITE_ROW;
+    sqlite3_reset (stmt);
+    return found;
+}
+
+//  How many transactions the chain in the file confirms.
+int64_t
+zc_ledger_tx_count (zc_ledger_t *self)
+{
+    sqlite3_stmt *stmt;
+    int64_t count = -1;
+    if (sqlite3_prepare_v2 (self->db, "SELECT COUNT(*) FROM transactions",
+                            -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_step (stmt) == SQLITE_ROW)
+            count = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    return count;
+}
+
+//  Keeps acknowledged transactions in the file, in one SQL transaction,
+//  so that they survive a crash until a block confirms them.
+int
+zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t **txs, size_t count)
+{
+    if (s_exec (self, "BEGIN IMMEDIATE") != 0)
+        return -1;
+    int rc = 0;
+    sqlite3_stmt *stmt = self->pool_insert;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        zc_tx_t *tx = txs [i];
+        sqlite3_reset (stmt);
+        sqlite3_bind_text (stmt, 1, zc_tx_id (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 2, zc_tx_sender (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 3, zc_tx_data (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 4, zc_tx_signature (tx), -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 5, zc_tx_received (tx), -1, SQLITE_STATIC);
+        if (sqlite3_step (stmt) != SQLITE_DONE) {
+            zsys_error ("ledger: cannot keep transaction %s: %s", zc_tx_id (tx),
+                        sqlite3_errmsg (self->db));
+            rc = -1;
+        }
+    }
+    sqlite3_reset (stmt);
+    if (rc == 0)
+        rc = s_exec (self, "COMMIT");
+    if (rc != 0)
+        s_exec (self, "ROLLBACK");
+    return rc;
+}
+
+//  Drops a transaction from the file's mempool (evicted, or refused).
+int
+zc_ledger_pool_remove (zc_ledger_t *self, const char *tx_id)
+{
+    sqlite3_stmt *stmt = self->pool_delete;
+    sqlite3_reset (stmt);
+    sqlite3_bind_text (stmt, 1, tx_id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+    sqlite3_reset (stmt);
+    return rc;
+}
+
+//  The transactions waiting in the file, oldest first, for a restarted
+//  node's mempool.  A row that no longer parses is skipped and logged.
+zlistx_t *
+zc_ledger_pool_load (zc_ledger_t *self)
+{
+    zlistx_t *txs = zlistx_new ();
+    zlistx_set_destructor (txs, (czmq_destructor *) zc_tx_destroy);
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2 (self->db, "SELECT sender, data, signature, received"
+                            " FROM mempool ORDER BY seq", -1, &stmt, NULL) != SQLITE_OK)
+        return txs;
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+        cJSON *json = cJSON_CreateObject ();
+        cJSON_AddStringToObject (json, "sender", s_text (stmt, 0));
+        const char *data = s_text (stmt, 1);
+        cJSON *data_json = zc_json_parse (data, strlen (data));
+        cJSON_AddItemToObject (json, "data", data_json? data_json: cJSON_CreateNull ());
+        cJSON_AddStringToObject (json, "signature", s_text (stmt, 2));
+        const char *error = NULL;
+        zc_tx_t *tx = zc_tx_from_json (json, &error);
+        if (tx) {
+            zc_tx_set_received (tx, s_text (stmt, 3));
+            zlistx_add_end (txs, tx);
+        }
+        else
+            zsys_warning ("ledger: waiting transaction cannot be read back: %s", error);
+        cJSON_Delete (json);
+    }
+    sqlite3_finalize (stmt);
+    return txs;
+}
+
+//  How many transactions wait in the file.
+int64_t
+zc_ledger_pool_count (zc_ledger_t *self)
+{
+    sqlite3_stmt *stmt;
+    int64_t count = -1;
+    if (sqlite3_prepare_v2 (self->db, "SELECT COUNT(*) FROM mempool",
+                            -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_step (stmt) == SQLITE_ROW)
+            count = sqlite3_column_int64 (stmt, 0);
+        sqlite3_finalize (stmt);
+    }
+    return count;
+}

@@ -1,0 +1,429 @@
+/*  =========================================================================
+    zc_config - a deployment described in one ZPL file
+
+    One file names every instance of a deployment; zchaind runs any of
+    them.  The file is read once, checked whole, and turned into plain
+    structs: a bad or missing value stops the start with a message naming
+    file, key and problem, and no actor ever sees the zconfig tree.
+
+        network
+            difficulty = 4          # leading '0' hex digits of a block hash
+            max_block_txs = 1000    # transactions per block, at most
+            tx_policy = verify      # verify | open
+            max_message = 4194304   # bytes in one message, at most
+            max_mempool = 100000    # transactions waiting, at most
+            miners = 0              # hashing threads per node, 0 = cores
+        node
+            n1
+                host = 127.0.0.1
+                port = 13246
+                data = var/n1
+                peers = "127.0.0.1:13247"   # optional: replaces the
+                                            # default, every other node
+        gateway
+            host = 127.0.0.1        # RPC_LISTEN_HOST
+            port = 13300            # RPC_LISTEN_PORT
+            data = var/gateway      # the gateway's signing key
+            max_queue = 100000      # confirmations held while the server is down
+        server
+            host = 127.0.0.1        # SERVER_NOTIFY_HOST
+            port = 13400            # SERVER_NOTIFY_PORT
+            data = var/server       # market.sqlite3
+    =========================================================================
+*/
+
+#include "zc_roles.h"
+#include <errno.h>
+#include <limits.h>
+
+struct _zc_config_t {
+    char *path;                 //  the file, for messages
+    zc_node_config_t **nodes;   //  node instances, file order
+    size_t node_count;          //  how many
+    char **names;               //  every instance name, file order
+    size_t name_count;          //  how many
+    zc_service_config_t *gateway;   //  the gateway, or NULL
+    zc_service_config_t *server;    //  the server, or NULL
+};
+
+//  Frees one service config.
+static void
+s_service_destroy (zc_service_config_t **service_p)
+{
+    if (*service_p) {
+        zc_service_config_t *service = *service_p;
+        free (service->name);
+        free (service->host);
+        free (service->data);
+        for (size_t i = 0; i < service->node_count; i++)
+            free (service->nodes [i]);
+        free (service->nodes);
+        free (service->server);
+        free (service);
+        *service_p = NULL;
+    }
+}
+
+//  Frees one node config.
+static void
+s_node_destroy (zc_node_config_t **node_p)
+{
+    if (*node_p) {
+        zc_node_config_t *node = *node_p;
+        free (node->name);
+        free (node->host);
+        free (node->data);
+        for (size_t i = 0; i < node->peer_count; i++)
+            free (node->peers [i]);
+        free (node->peers);
+        free (node->gateway);
+        free (node);
+        *node_p = NULL;
+    }
+}
+
+void
+zc_config_destroy (zc_config_t **self_p)
+{
+    if (self_p && *self_p) {
+        zc_config_t *self = *self_p;
+        for (size_t i = 0; i < self->node_count; i++)
+            s_node_destroy (&self->nodes [i]);
+        free (self->nodes);
+        for (size_t i = 0; i < self->name_count; i++)
+            free (self->names [i]);
+        free (self->names);
+        s_service_destroy (&self->gateway);
+        s_service_destroy (&self->server);
+        free (self->path);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+//  Parses a whole decimal integer within [min, max].
+static bool
+s_parse_int (const char *text, long long min, long long max, long long *value_p)
+{
+    if (!text || !*text)
+        return false;
+    char *end = NULL;
+    errno = 0;
+    long long value = strtoll (text, &end, 10);
+    if (errno || *end || value < min || value > max)
+        return false;
+    *value_p = value;
+    return true;
+}
+
+//  Reads an optional integer key into *value_p, left as it is when the
+//  key is absent; returns an error message if the value is bad.
+static char *
+s_get_int (zc_config_t *self, zconfig_t *section, const char *where, const char *key,
+           long long min, long long max, long long *value_p)
+{
+    zconfig_t *item = zconfig_locate (section, key);
+    if (!item)
+        return NULL;                    //  keep the default
+    const char *text = zconfig_value (item);
+    if (!s_parse_int (text, min, max, value_p))
+        return zsys_sprintf ("%s: %s/%s: must be an integer from %lld to %lld (got '%s')",
+                             self->path, where, key, min, max, text? text: "");
+    return NULL;
+}
+
+//  Checks that a section has only the keys we know, so typos are caught.
+static char *
+s_check_keys (zc_config_t *self, zconfig_t *section, const char *where,
+              const char **known)
+{
+    for (zconfig_t *child = zconfig_child (section); child; child = zconfig_next (child)) {
+        const char *name = zconfig_name (child);
+        bool found = false;
+        for (const char **key = known; *key && !found; key++)
+            found = streq (name, *key);
+        if (!found)
+            return zsys_sprintf ("%s: %s/%s: unknown key", self->path, where, name);
+    }
+    return NULL;
+}
+
+//  Splits a "host:port" and checks both parts.
+static bool
+s_valid_address (const char *address)
+{
+    const char *colon = address? strrchr (address, ':'): NULL;
+    long long port;
+    return colon && colon > address && s_parse_int (colon + 1, 1, 65535, &port);
+}
+
+//  Adds an instance name; an error if it is taken.
+static char *
+s_add_name (zc_config_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->name_count; i++)
+        if (streq (self->names [i], name))
+            return zsys_sprintf ("%s: instance name '%s' is used twice", self->path, name);
+    self->names = (char **) realloc (self->names, (self->name_count + 1) * sizeof (char *));
+    self->names [self->name_count++] = strdup (name);
+    return NULL;
+}
+
+//  Reads the network section into a template node config.
+static char *
+s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
+{
+    net->difficulty = 4;
+    net->max_block_txs = 1000;
+    net->verify_txs = true;
+    net->max_message = ZC_MAX_MESSAGE;
+    net->max_mempool = 100000;
+    net->miner_threads = 0;
+    zconfig_t *section = zconfig_locate (root, "network");
+    if (!section)
+        return NULL;
+    static const char *known [] = { "difficulty", "max_block_txs", "tx_policy",
+                                    "max_message", "max_mempool", "miners", NULL };
+    char *error = s_check_keys (self, section, "network", known);
+    long long value = net->difficulty;
+    if (!error && !(error = s_get_int (self, section, "network", "difficulty", 0, 32, &value)))
+        net->difficulty = (int) value;
+    value = (long long) net->max_block_txs;
+    if (!error && !(error = s_get_int (self, section, "network", "max_block_txs", 1, 100000, &value)))
+        net->max_block_txs = (size_t) value;
+    value = (long long) net->max_message;
+    if (!error && !(error = s_get_int (self, section, "network", "max_message",
+                                       1024, 256 * 1024 * 1024, &value)))
+        net->max_message = (size_t) value;
+    value = (long long) net->max_mempool;
+    if (!error && !(error = s_get_int (self, section, "network", "max_mempool", 1, 100000000, &value)))
+        net->max_mempool = (size_t) value;
+    value = net->miner_threads;
+    if (!error && !(error = s_get_int (self, section, "network", "miners", 0, 256, &value)))
+        net->miner_threads = (int) value;
+    if (!error) {
+        const char *policy = zconfig_get (section, "tx_policy", "verify");
+        if (streq (policy, "verify"))
+            net->verify_txs = true;
+        else
+        if (streq (policy, "open"))
+            net->verify_txs = false;
+        else
+            error = zsys_sprintf ("%s: network/tx_policy: must be 'verify' or 'open' (got '%s')",
+                                  self->path, policy);
+    }
+    return error;
+}
+
+//  Reads one node instance.
+static char *
+s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
+{
+    const char *name = zconfig_name (section);
+    char *where = zsys_sprintf ("node/%s", name);
+    static const char *known [] = { "host", "port", "data", "peers", "miners", NULL };
+    char *error = s_check_keys (self, section, where, known);
+    zc_node_config_t *node = (zc_node_config_t *) zmalloc (sizeof (zc_node_config_t));
+    *node = *net;
+    node->name = strdup (name);
+    node->peers = NULL;
+    node->peer_count = 0;
+    node->gateway = NULL;
+    const char *host = zconfig_get (section, "host", "");
+    const char *data = zconfig_get (section, "data", "");
+    long long value = 0;
+    if (!error && !*host)
+        error = zsys_sprintf ("%s: %s/host: missing", self->path, where);
+    if (!error && !zconfig_locate (section, "port"))
+        error = zsys_sprintf ("%s: %s/port: missing", self->path, where);
+    if (!error && !(error = s_get_int (self, section, where, "port", 1, 65535, &value)))
+        node->port = (int) value;
+    if (!error && !*data)
+        error = zsys_sprintf ("%s: %s/data: missing (the node's data folder)", self->path, where);
+    value = node->miner_threads;
+    if (!error && !(error = s_get_int (self, section, where, "miners", 0, 256, &value)))
+        node->miner_threads = (int) value;
+    node->host = strdup (host);
+    node->data = strdup (data);
+
+    //  Explicit peers, comma-separated, replace the default set
+    const char *peers = zconfig_get (section, "peers", NULL);
+    if (!error && peers) {
+        char *list = strdup (peers);
+        char *saveptr = NULL;
+        for (char *item = strtok_r (list, ", ", &saveptr); item && !error;
+             item = strtok_r (NULL, ", ", &saveptr)) {
+            if (!s_valid_address (item))
+                error = zsys_sprintf ("%s: %s/peers: '%s' is not host:port", self->path, where, item);
+            else {
+                node->peers = (char **) realloc (node->peers, (node->peer_count + 1) * sizeof (char *));
+                node->peers [node->peer_count++] = strdup (item);
+            }
+        }
+        free (list);
+        //  An empty list is still a choice: mark it so defaults are not added
+        if (!error && node->peer_count == 0)
+            node->peers = (char **) zmalloc (sizeof (char *));
+    }
+    if (!error)
+        error = s_add_name (self, name);
+    if (!error) {
+        self->nodes = (zc_node_config_t **) realloc (self->nodes,
+                      (self->node_count + 1) * sizeof (zc_node_config_t *));
+        self->nodes [self->node_count++] = node;
+    }
+    else
+        s_node_destroy (&node);
+    free (where);
+    return error;
+}
+
+//  Reads the gateway or server section, if the file has it.
+static char *
+s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
+                const zc_node_config_t *net, zc_service_config_t **service_p)
+{
+    zconfig_t *section = zconfig_locate (root, name);
+    if (!section)
+        return NULL;
+    static const char *known [] = { "host", "port", "data", "max_queue", NULL };
+    char *error = s_check_keys (self, section, name, known);
+    zc_service_config_t *service = (zc_service_config_t *) zmalloc (sizeof (zc_service_config_t));
+    service->name = strdup (name);
+    service->host = strdup (zconfig_get (section, "host", ""));
+    service->data = strdup (zconfig_get (section, "data", ""));
+    service->verify_txs = net->verify_txs;
+    service->max_message = net->max_message;
+    service->max_queue = 100000;
+    long long value = 0;
+    if (!error && !*service->host)
+        error = zsys_sprintf ("%s: %s/host: missing", self->path, name);
+    if (!error && !zconfig_locate (section, "port"))
+        error = zsys_sprintf ("%s: %s/port: missing", self->path, name);
+    if (!error && !(error = s_get_int (self, section, name, "port", 1, 65535, &value)))
+        service->port = (int) value;
+    if (!error && !*service->data)
+        error = zsys_sprintf ("%s: %s/data: missing (its data folder)", self->path, name);
+    value = (long long) service->max_queue;
+    if (!error && !(error = s_get_int (self, section, name, "max_queue", 1, 100000000, &value)))
+        service->max_queue = (size_t) value;
+    if (!error)
+        error = s_add_name (self, name);
+    if (error)
+        s_service_destroy (&service);
+    *service_p = service;
+    return error;
+}
+
+//  Loads and checks the whole file.
+zc_config_t *
+zc_config_load (const char *path, char **error_p)
+{
+    char *error = NULL;
+    FILE *probe = fopen (path, "r");
+    if (!probe) {
+        if (error_p)
+            *error_p = zsys_sprintf ("%s: cannot read: %s", path, strerror (errno));
+        return NULL;
+    }
+    fclose (probe);
+    zconfig_t *root = zconfig_load (path);
+    if (!root) {
+        if (error_p)
+            *error_p = zsys_sprintf ("%s: not a valid ZPL file (indent levels by exactly 4 spaces)", path);
+        return NULL;
+    }
+    zc_config_t *self = (zc_config_t *) zmalloc (sizeof (zc_config_t));
+    self->path = strdup (path);
+    static const char *sections [] = { "network", "node", "gateway", "server", NULL };
+    error = s_check_keys (self, root, "", sections);
+
+    zc_node_config_t net = { 0 };
+    if (!error)
+        error = s_read_network (self, root, &net);
+    zconfig_t *nodes = zconfig_locate (root, "node");
+    for (zconfig_t *node = nodes? zconfig_child (nodes): NULL; node && !error;
+         node = zconfig_next (node))
+        error = s_read_node (self, node, &net);
+    if (!error && self->node_count == 0)
+        error = zsys_sprintf ("%s: node: no node instance is described", path);
+    if (!error)
+        error = s_read_service (self, root, "gateway", &net, &self->gateway);
+    if (!error)
+        error = s_read_service (self, root, "server", &net, &self->server);
+
+    //  The gateway speaks to every node and to the server; every node
+    //  sends its confirmations to the gateway
+    if (!error && self->gateway) {
+        zc_service_config_t *gateway = self->gateway;
+        gateway->nodes = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
+        for (size_t i = 0; i < self->node_count; i++)
+            gateway->nodes [gateway->node_count++] = zsys_sprintf ("%s:%d",
+                self->nodes [i]->host, self->nodes [i]->port);
+        if (self->server)
+            gateway->server = zsys_sprintf ("%s:%d", self->server->host, self->server->port);
+        for (size_t i = 0; i < self->node_count; i++)
+            self->nodes [i]->gateway = zsys_sprintf ("%s:%d", gateway->host, gateway->port);
+    }
+
+    //  Two instances on one address cannot both listen
+    for (size_t i = 0; i < self->node_count && !error; i++)
+        for (size_t j = i + 1; j < self->node_count && !error; j++)
+            if (self->nodes [i]->port == self->nodes [j]->port
+            &&  streq (self->nodes [i]->host, self->nodes [j]->host))
+                error = zsys_sprintf ("%s: node/%s/port: %d is also node/%s's port", path,
+                                      self->nodes [j]->name, self->nodes [j]->port,
+                                      self->nodes [i]->name);
+
+    //  By default a node's peers are every other node of the file
+    for (size_t i = 0; i < self->node_count && !error; i++) {
+        zc_node_config_t *node = self->nodes [i];
+        if (node->peers)
+            continue;
+        node->peers = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
+        for (size_t j = 0; j < self->node_count; j++)
+            if (j != i)
+                node->peers [node->peer_count++] = zsys_sprintf ("%s:%d",
+                    self->nodes [j]->host, self->nodes [j]->port);
+    }
+    zconfig_destroy (&root);
+    if (error) {
+        if (error_p)
+            *error_p = error;
+        else
+            free (error);
+        zc_config_destroy (&self);
+    }
+    return self;
+}
+
+size_t
+zc_config_size (zc_config_t *self)
+{
+    return self->name_count;
+}
+
+const char *
+zc_config_name (zc_config_t *self, size_t index)
+{
+    return index < self->name_count? self->names [index]: NULL;
+}
+
+zc_service_config_t *
+zc_config_service (zc_config_t *self, const char *name)
+{
+    if (self->gateway && streq (self->gateway->name, name))
+        return self->gateway;
+    if (self->server && streq (self->server->name, name))
+        return self->server;
+    return NULL;
+}
+
+zc_node_config_t *
+zc_config_node (zc_config_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->node_count; i++)
+        if (streq (self->nodes [i]->name, name))
+            return self->nodes [i];
+    return NULL;
+}

@@ -1,0 +1,104 @@
+/*  =========================================================================
+    zc_node - the node role: starts a node's actors from its config
+
+    A node is six actors wired by inproc endpoints named after the
+    instance, so several nodes can share one process.  They start in an
+    order that lets each connect to what it needs, and the bridge opens
+    the port last: a node takes connections only once its ledger is open
+    and its chain loaded.  Anything that fails on the way is logged with
+    the instance name and the node is not started.
+    =========================================================================
+*/
+
+#include "zc_roles.h"
+#include <sys/stat.h>
+#include <errno.h>
+
+struct _zc_node_t {
+    zc_node_config_t *config;   //  the instance's config (borrowed)
+    zactor_t *notifier;         //  tells the gateway of committed blocks
+    zactor_t *validator;        //  chain, mempool, miner pool, writer
+    zactor_t *listener;         //  dispatches messages
+    zactor_t *bridge;           //  owns the TCP sockets
+};
+
+//  The node's identity: a UUID made on first start and kept in its data
+//  folder, so peers see the same node_id across restarts.
+static int
+s_load_node_id (zc_node_config_t *config)
+{
+    char *path = zsys_sprintf ("%s/node_id", config->data);
+    char text [64] = "";
+    FILE *file = fopen (path, "r");
+    if (file) {
+        if (!fgets (text, sizeof text, file))
+            text [0] = 0;
+        fclose (file);
+        text [strcspn (text, "\r\n")] = 0;
+    }
+    int rc = 0;
+    if (strlen (text) != 36) {
+        if (file)
+            zsys_warning ("%s: %s is not a UUID; making a new node_id", config->name, path);
+        zc_uuid_new (text);
+        file = fopen (path, "w");
+        if (!file || fprintf (file, "%s\n", text) < 0)
+            rc = -1;
+        if (file && fclose (file) != 0)
+            rc = -1;
+        if (rc)
+            zsys_error ("%s: cannot write %s: %s", config->name, path, strerror (errno));
+    }
+    snprintf (config->node_id, sizeof config->node_id, "%s", text);
+    free (path);
+    return rc;
+}
+
+//  Starts the node's actors; NULL if any of them cannot start.
+zc_node_t *
+zc_node_new (zc_node_config_t *config)
+{
+    if (zsys_dir_create ("%s", config->data) != 0) {
+        zsys_error ("%s: cannot create data folder %s: %s",
+                    config->name, config->data, strerror (errno));
+        return NULL;
+    }
+    if (s_load_node_id (config) != 0)
+        return NULL;
+    zc_node_t *self = (zc_node_t *) zmalloc (sizeof (zc_node_t));
+    self->config = config;
+    self->notifier = zactor_new (zc_notifier_actor, config);
+    self->bridge = zactor_new (zc_bridge_actor, config->name);
+    self->listener = zactor_new (zc_listener_actor, config);
+    self->validator = zactor_new (zc_validator_actor, config);
+    zstr_send (self->validator, "START");
+    if (zsock_wait (self->validator) != 0) {
+        zsys_error ("%s: cannot start: the ledger could not be opened", config->name);
+        zc_node_destroy (&self);
+        return NULL;
+    }
+    if (zc_bridge_bind (self->bridge, config->name, config->host, config->port,
+                        config->max_message) != 0) {
+        zc_node_destroy (&self);
+        return NULL;
+    }
+    zsys_info ("%s: node %s listening on %s:%d (difficulty %d)", config->name,
+               config->node_id, config->host, config->port, config->difficulty);
+    return self;
+}
+
+//  Stops the actors, network side first, so nothing new arrives while
+//  the chain is put away.
+void
+zc_node_destroy (zc_node_t **self_p)
+{
+    if (self_p && *self_p) {
+        zc_node_t *self = *self_p;
+        zactor_destroy (&self->bridge);
+        zactor_destroy (&self->listener);
+        zactor_destroy (&self->validator);
+        zactor_destroy (&self->notifier);
+        free (self);
+        *self_p = NULL;
+    }
+}
