@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include <czmq.h>
+#include <sys/socket.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -457,6 +458,57 @@ int zc_market_record (zc_market_t *self, const cJSON *notice);
 
 //  New {"type":"confirmation", ...} answer for a transaction id.
 cJSON *zc_market_lookup (zc_market_t *self, const char *tx_id);
+
+//  =========================================================================
+//  zc_net - "host:port" addresses and the TCP sockets made from them
+//  =========================================================================
+//  An address is "host:port" or "[v6]:port", port 1 to 65535.  Every
+//  socket is close-on-exec; connections have Nagle's algorithm off.
+
+#define ZC_NET_ADDRESS_MAX  64      //  room for any "[v6]:port" we format
+
+//  Splits an address into host (brackets removed, at most host_size - 1
+//  bytes) and port.  0, or -1 if it is not of the form above.
+int zc_net_split (const char *address, char *host, size_t host_size, int *port_p);
+
+//  The address of host and port, an IPv6 host bracketed.  Caller frees.
+char *zc_net_join (const char *host, int port);
+
+//  Resolves an address.  0, or -1 with *error_p a static reason.
+int zc_net_resolve (const char *address, struct sockaddr_storage *addr,
+                    socklen_t *length_p, const char **error_p);
+
+//  Makes a socket non-blocking and close-on-exec.  0, or -1 with errno.
+int zc_net_set_nonblocking (int fd);
+
+//  Starts a non-blocking connect: the socket, or -1 with errno.
+int zc_net_dial (const struct sockaddr_storage *addr, socklen_t length);
+
+//  How a dial ended once its socket is writable: 0 or an errno value.
+int zc_net_dial_result (int fd);
+
+//  Connects within timeout_ms: a blocking socket, or -1 with *error_p a
+//  static reason (strerror of errno where the system gave one).
+int zc_net_connect (const char *address, int timeout_ms, const char **error_p);
+
+//  A non-blocking listening socket on host (unbracketed) and port, or -1
+//  with errno.
+int zc_net_listen (const char *host, int port, int backlog);
+
+//  Accepts one connection (non-blocking, Nagle off) and formats its
+//  peer's address: the socket, or -1 with errno (EAGAIN: none waiting).
+int zc_net_accept (int listen_fd, char *address, size_t size);
+
+//  Formats a socket address as "host:port" or "[v6]:port".
+void zc_net_address_text (const struct sockaddr_storage *addr, char *address, size_t size);
+
+//  =========================================================================
+//  Protocol replies shared by every server
+//  =========================================================================
+
+//  New {"type":"error","error":reason}, the node protocol's answer to a
+//  request it refuses.  Caller owns it.
+cJSON *zc_error_new (const char *reason);
 
 //  =========================================================================
 //  Logging: zsys's, plus debug lines that only verbose runs print

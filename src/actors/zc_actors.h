@@ -86,6 +86,8 @@ zsock_t *zc_link_new (const char *role, const char *name, bool bind);
 void zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply);
 void zc_link_done (zsock_t *link, uint32_t conn);
 void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
+void zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *address,
+                     const char *reason);
 int zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
                   char **command_p, zmsg_t **rest_p);
 typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,

@@ -50,11 +50,6 @@
 #include "zc_actors.h"
 #include <sys/socket.h>
 #include <sys/types.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <fcntl.h>
 #include <errno.h>
 #include <sys/epoll.h>
 
@@ -114,14 +109,6 @@ static void
 s_key (uint32_t id, char *key)
 {
     snprintf (key, 16, "%" PRIu32, id);
-}
-
-//  Sets O_NONBLOCK and close-on-exec on a socket.
-static void
-s_set_nonblocking (int fd)
-{
-    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL, 0) | O_NONBLOCK);
-    fcntl (fd, F_SETFD, FD_CLOEXEC);
 }
 
 static self_t *
@@ -292,9 +279,7 @@ static void
 s_conn_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
 {
     zsys_warning ("%s: protocol error from %s: %s", self->name, conn->address, reason);
-    cJSON *error = cJSON_CreateObject ();
-    cJSON_AddStringToObject (error, "type", "error");
-    cJSON_AddStringToObject (error, "error", reason);
+    cJSON *error = zc_error_new (reason);
     char *text = zc_jcs_serialize (error);
     cJSON_Delete (error);
     if (text)
@@ -395,9 +380,8 @@ static void
 s_accept (self_t *self)
 {
     for (int accepted = 0; accepted < 256; accepted++) {
-        struct sockaddr_storage addr;
-        socklen_t addr_len = sizeof addr;
-        int fd = accept (self->listen_fd, (struct sockaddr *) &addr, &addr_len);
+        char address [ZC_NET_ADDRESS_MAX];
+        int fd = zc_net_accept (self->listen_fd, address, sizeof address);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE) {
                 //  Stop watching the listening socket for a moment, or
@@ -410,40 +394,8 @@ s_accept (self_t *self)
             }
             return;
         }
-        s_set_nonblocking (fd);
-        int one = 1;
-        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        char host [INET6_ADDRSTRLEN] = "?";
-        int port = 0;
-        if (addr.ss_family == AF_INET) {
-            struct sockaddr_in *in = (struct sockaddr_in *) &addr;
-            inet_ntop (AF_INET, &in->sin_addr, host, sizeof host);
-            port = ntohs (in->sin_port);
-        }
-        else
-        if (addr.ss_family == AF_INET6) {
-            struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &addr;
-            inet_ntop (AF_INET6, &in6->sin6_addr, host, sizeof host);
-            port = ntohs (in6->sin6_port);
-        }
-        char address [INET6_ADDRSTRLEN + 8];
-        snprintf (address, sizeof address, "%s:%d", host, port);
         s_conn_watch (self, s_conn_new (self, fd, address, false));
     }
-}
-
-//  Splits "host:port" (the last colon separates the port).
-static int
-s_split_address (const char *address, char *host, size_t host_size, char *port)
-{
-    const char *colon = strrchr (address, ':');
-    if (!colon || colon == address || (size_t) (colon - address) >= host_size
-    ||  strlen (colon + 1) == 0 || strlen (colon + 1) > 5)
-        return -1;
-    memcpy (host, address, (size_t) (colon - address));
-    host [colon - address] = 0;
-    strcpy (port, colon + 1);
-    return 0;
 }
 
 //  Starts a connection to a peer; NULL if it failed at once or the peer
@@ -457,26 +409,17 @@ s_dial (self_t *self, const char *address, bool post)
     s_backoff_t *backoff = (s_backoff_t *) zhashx_lookup (self->unreachable, address);
     if (backoff && zclock_mono () < backoff->until)
         return NULL;
-    char host [256], port [8];
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *info = NULL;
+    struct sockaddr_storage addr;
+    socklen_t length;
+    const char *error = NULL;
     int fd = -1;
-    if (s_split_address (address, host, sizeof host, port) == 0
-    &&  getaddrinfo (host, port, &hints, &info) == 0) {
-        fd = socket (info->ai_family, SOCK_STREAM, 0);
-        if (fd >= 0) {
-            s_set_nonblocking (fd);
-            int one = 1;
-            setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-            if (connect (fd, info->ai_addr, info->ai_addrlen) != 0
-            &&  errno != EINPROGRESS) {
-                close (fd);
-                fd = -1;
-            }
-        }
-        freeaddrinfo (info);
+    if (zc_net_resolve (address, &addr, &length, &error) == 0) {
+        fd = zc_net_dial (&addr, length);
+        if (fd < 0)
+            error = strerror (errno);
     }
     if (fd < 0) {
-        zc_debug ("%s: cannot dial %s", self->name, address);
+        zc_debug ("%s: cannot dial %s: %s", self->name, address, error);
         return NULL;
     }
     s_conn_t *conn = s_conn_new (self, fd, address, !post);
@@ -494,9 +437,8 @@ s_dial (self_t *self, const char *address, bool post)
 static int
 s_conn_connected (self_t *self, s_conn_t *conn)
 {
-    int error = 0;
-    socklen_t length = sizeof error;
-    if (getsockopt (conn->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0 || error) {
+    int error = zc_net_dial_result (conn->fd);
+    if (error) {
         zc_debug ("%s: cannot connect to %s: %s", self->name, conn->address,
                   strerror (error));
         return -1;
@@ -519,29 +461,18 @@ s_conn_lookup (self_t *self, uint32_t id)
 static int
 s_bind (self_t *self, const char *host, const char *port)
 {
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *info;
-    if (getaddrinfo (host, port, &hints, &info) != 0) {
-        zsys_error ("%s: cannot resolve listen address %s", self->name, host);
-        return -1;
-    }
-    int fd = socket (info->ai_family, SOCK_STREAM, 0);
-    int one = 1;
-    if (fd >= 0)
-        setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0
-    ||  bind (fd, info->ai_addr, info->ai_addrlen) != 0
-    ||  listen (fd, 4096) != 0) {
+    int fd = zc_net_listen (host, atoi (port), 4096);
+    if (fd < 0) {
         zsys_error ("%s: cannot listen on %s:%s: %s", self->name, host, port, strerror (errno));
-        if (fd >= 0)
-            close (fd);
-        freeaddrinfo (info);
         return -1;
     }
-    freeaddrinfo (info);
-    s_set_nonblocking (fd);
-    self->listen_fd = fd;
     struct epoll_event event = { .events = EPOLLIN, .data.u64 = 0 };
-    epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event);
+    if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+        zsys_error ("%s: cannot watch %s:%s: %s", self->name, host, port, strerror (errno));
+        close (fd);
+        return -1;
+    }
+    self->listen_fd = fd;
     self->listen_watched = true;
     return 0;
 }

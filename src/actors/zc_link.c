@@ -70,14 +70,22 @@ zc_link_done (zsock_t *link, uint32_t conn)
 void
 zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close)
 {
-    cJSON *reply = cJSON_CreateObject ();
-    cJSON_AddStringToObject (reply, "type", "error");
-    cJSON_AddStringToObject (reply, "error", reason);
+    cJSON *reply = zc_error_new (reason);
     char *text = zc_jcs_serialize (reply);
     cJSON_Delete (reply);
     zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text? text: "",
                 text? strlen (text): (size_t) 0);
     free (text);
+}
+
+//  Refuses a bad request: logs it with the sender's address, and answers
+//  {"type":"error","error":reason}, keeping the connection.
+void
+zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *address,
+                const char *reason)
+{
+    zsys_warning ("%s: bad message from %s: %s", name, address, reason);
+    zc_link_error (link, conn, reason, false);
 }
 
 //  Receives one message from a bridge and hands a whole message (MSG) to

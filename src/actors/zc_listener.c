@@ -100,7 +100,7 @@ s_peer_add (self_t *self, const char *host, int port)
 {
     if (!host || !*host || strlen (host) > 255 || port <= 0 || port > 65535)
         return NULL;
-    char *address = zsys_sprintf ("%s:%d", host, port);
+    char *address = zc_net_join (host, port);
     s_peer_t *peer = NULL;
     if (strcmp (address, self->self_address) != 0
     &&  !s_peer_lookup (self, address)
@@ -122,17 +122,14 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     self->pipe = pipe;
     self->config = config;
-    self->self_address = zsys_sprintf ("%s:%d", config->host, config->port);
+    self->self_address = zc_net_join (config->host, config->port);
     self->peers = zlistx_new ();
     zlistx_set_destructor (self->peers, (czmq_destructor *) s_peer_destroy);
     for (size_t i = 0; i < config->peer_count; i++) {
-        char *host = strdup (config->peers [i]);
-        char *colon = strrchr (host, ':');
-        if (colon) {
-            *colon = 0;
-            s_peer_add (self, host, atoi (colon + 1));
-        }
-        free (host);
+        char host [256];
+        int port;
+        if (zc_net_split (config->peers [i], host, sizeof host, &port) == 0)
+            s_peer_add (self, host, port);
     }
     self->bridge = zc_link_new ("bridge", config->name, false);
     self->validator = zc_link_new ("listener", config->name, true);
@@ -158,8 +155,7 @@ s_self_destroy (self_t **self_p)
 static void
 s_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
-    zsys_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
-    zc_link_error (self->bridge, conn, reason, false);
+    zc_link_refuse (self->bridge, self->config->name, conn, address, reason);
 }
 
 //  Sends a JSON message to a peer.

@@ -73,8 +73,7 @@ s_self_start (self_t *self)
 static void
 s_reply_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
-    zsys_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
-    zc_link_error (self->bridge, conn, reason, false);
+    zc_link_refuse (self->bridge, self->config->name, conn, address, reason);
 }
 
 //  One whole message from the gateway or a client.

@@ -276,12 +276,8 @@ s_flush_txs (self_t *self)
             zc_mempool_remove (self->mempool, entry->tx_id);
             entry->error = "transaction could not be stored";
         }
-        cJSON *reply = cJSON_CreateObject ();
-        if (entry->error) {
-            cJSON_AddStringToObject (reply, "type", "error");
-            cJSON_AddStringToObject (reply, "error", entry->error);
-        }
-        else {
+        cJSON *reply = entry->error? zc_error_new (entry->error): cJSON_CreateObject ();
+        if (!entry->error) {
             cJSON_AddStringToObject (reply, "type", "MINING_STARTED");
             cJSON_AddStringToObject (reply, "miner", self->config->node_id);
             cJSON_AddStringToObject (reply, "message", entry->fresh? "Mining started":

@@ -23,6 +23,8 @@
 #define S_MAX_ADDRESS   256
 //  A send that makes no progress this long means the server is stuck
 #define S_SEND_TIMEOUT  30
+//  A dial not answered this long fails (seconds)
+#define S_CONNECT_TIMEOUT 10
 
 struct _zc_client_t {
     int fd;                     //  connected TCP socket, or -1
@@ -30,58 +32,6 @@ struct _zc_client_t {
     zc_codec_t *codec;          //  reassembles replies
     bool closed;                //  server closed or reset the connection
 };
-
-//  Splits "host:port" or "[v6]:port" into host and port, in place in
-//  buffer.  Returns 0 or -1 if the address has no port.
-static int
-s_split_address (char *buffer, char **host_p, char **port_p)
-{
-    char *colon = strrchr (buffer, ':');
-    if (!colon || colon [1] == '\0')
-        return -1;
-    *colon = '\0';
-    char *host = buffer;
-    size_t length = strlen (host);
-    if (length >= 2 && host [0] == '[' && host [length - 1] == ']') {
-        host [length - 1] = '\0';
-        host++;
-    }
-    if (*host == '\0')
-        return -1;
-    *host_p = host;
-    *port_p = colon + 1;
-    return 0;
-}
-
-//  Tries each resolved address in turn; returns a connected socket or -1.
-static int
-s_connect (const char *host, const char *port)
-{
-    struct addrinfo hints;
-    memset (&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    struct addrinfo *list = NULL;
-    if (getaddrinfo (host, port, &hints, &list) != 0)
-        return -1;
-    int fd = -1;
-    for (struct addrinfo *info = list; info && fd == -1; info = info->ai_next) {
-        fd = socket (info->ai_family, info->ai_socktype | SOCK_CLOEXEC,
-                     info->ai_protocol);
-        if (fd == -1)
-            continue;
-        int rc;
-        do
-            rc = connect (fd, info->ai_addr, info->ai_addrlen);
-        while (rc == -1 && errno == EINTR);
-        if (rc == -1) {
-            close (fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo (list);
-    return fd;
-}
 
 //  Connects to a node.  ZC_FRAMING_UNKNOWN means the default, lines.
 zc_client_t *
@@ -98,18 +48,9 @@ zc_client_new (const char *address, zc_framing_t framing, const char **error_p)
     if (framing != ZC_FRAMING_LENGTH)
         framing = ZC_FRAMING_LINE;
 
-    char buffer [S_MAX_ADDRESS];
-    strcpy (buffer, address);
-    char *host, *port;
-    if (s_split_address (buffer, &host, &port)) {
-        *error_p = "bad address, expected host:port";
+    int fd = zc_net_connect (address, S_CONNECT_TIMEOUT * 1000, error_p);
+    if (fd == -1)
         return NULL;
-    }
-    int fd = s_connect (host, port);
-    if (fd == -1) {
-        *error_p = "cannot connect";
-        return NULL;
-    }
     //  A server that stops reading must not hang a tool forever
     struct timeval timeout = { S_SEND_TIMEOUT, 0 };
     setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);

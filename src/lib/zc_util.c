@@ -322,3 +322,13 @@ zc_clock_usecs (void)
     clock_gettime (CLOCK_MONOTONIC, &now);
     return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
+
+//  The node protocol's error answer, built in one place for every server.
+cJSON *
+zc_error_new (const char *reason)
+{
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "type", "error");
+    cJSON_AddStringToObject (reply, "error", reason? reason: "error");
+    return reply;
+}

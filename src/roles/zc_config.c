@@ -148,13 +148,13 @@ s_check_keys (zc_config_t *self, zconfig_t *section, const char *where,
     return NULL;
 }
 
-//  Splits a "host:port" and checks both parts.
+//  True for "host:port" or "[v6]:port" (see zc_net).
 static bool
 s_valid_address (const char *address)
 {
-    const char *colon = address? strrchr (address, ':'): NULL;
-    long long port;
-    return colon && colon > address && s_parse_int (colon + 1, 1, 65535, &port);
+    char host [256];
+    int port;
+    return zc_net_split (address, host, sizeof host, &port) == 0;
 }
 
 //  Adds an instance name; an error if it is taken.
@@ -358,12 +358,12 @@ zc_config_load (const char *path, char **error_p)
         zc_service_config_t *gateway = self->gateway;
         gateway->nodes = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
         for (size_t i = 0; i < self->node_count; i++)
-            gateway->nodes [gateway->node_count++] = zsys_sprintf ("%s:%d",
-                self->nodes [i]->host, self->nodes [i]->port);
+            gateway->nodes [gateway->node_count++] = zc_net_join (self->nodes [i]->host,
+                                                                   self->nodes [i]->port);
         if (self->server)
-            gateway->server = zsys_sprintf ("%s:%d", self->server->host, self->server->port);
+            gateway->server = zc_net_join (self->server->host, self->server->port);
         for (size_t i = 0; i < self->node_count; i++)
-            self->nodes [i]->gateway = zsys_sprintf ("%s:%d", gateway->host, gateway->port);
+            self->nodes [i]->gateway = zc_net_join (gateway->host, gateway->port);
     }
 
     //  Two instances on one address cannot both listen
@@ -383,8 +383,8 @@ zc_config_load (const char *path, char **error_p)
         node->peers = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
         for (size_t j = 0; j < self->node_count; j++)
             if (j != i)
-                node->peers [node->peer_count++] = zsys_sprintf ("%s:%d",
-                    self->nodes [j]->host, self->nodes [j]->port);
+                node->peers [node->peer_count++] = zc_net_join (self->nodes [j]->host,
+                                                                   self->nodes [j]->port);
     }
     zconfig_destroy (&root);
     if (error) {
