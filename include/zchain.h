@@ -460,6 +460,51 @@ int zc_market_record (zc_market_t *self, const cJSON *notice);
 cJSON *zc_market_lookup (zc_market_t *self, const char *tx_id);
 
 //  =========================================================================
+//  zc_sync - when to fetch blocks from which peer, and when not to mine
+//  =========================================================================
+//  Pure decisions: the caller passes the time (msecs, monotonic, above 0)
+//  and does
+//  what the answers say.  An answer "from" is the index to send the peer
+//  get_blocks {"from": from, "limit": ZC_SYNC_BATCH} for; 0 means ask
+//  nothing.
+
+#define ZC_SYNC_BATCH       256     //  blocks asked for at once
+#define ZC_SYNC_TIMEOUT     3000    //  msecs before a peer is asked again
+#define ZC_SYNC_SHUN        60000   //  msecs a peer that sent an invalid
+                                    //  block is not synced from
+#define ZC_SYNC_OVERLAP     8       //  blocks asked below a gap, to meet
+                                    //  a short fork's common ancestor
+#define ZC_SYNC_PEERS       1024    //  peers tracked, at most
+
+typedef struct _zc_sync_t zc_sync_t;
+
+zc_sync_t *zc_sync_new (void);
+void zc_sync_destroy (zc_sync_t **self_p);
+
+//  A block at index from peer has no known parent; height is ours.
+int64_t zc_sync_orphan (zc_sync_t *self, const char *peer, int64_t index,
+                        int64_t height, int64_t now);
+
+//  A get_blocks answer of count blocks from peer has been offered; next
+//  is the index after its last.  Holds mining while the sync goes on.
+int64_t zc_sync_batch (zc_sync_t *self, const char *peer, int64_t count, int64_t next,
+                       int64_t now);
+
+//  A peer's status: ahead if its chain beats ours; height is ours.  When
+//  it answers non-zero, mining is held.
+int64_t zc_sync_status (zc_sync_t *self, const char *peer, bool ahead, int64_t height,
+                        int64_t now);
+
+//  The peer sent an invalid block: not synced from for ZC_SYNC_SHUN.
+void zc_sync_shun (zc_sync_t *self, const char *peer, int64_t now);
+
+//  Holds mining until a time; when it is held until (0: not held); and
+//  true once when a hold has run out (the hold is then over).
+void zc_sync_hold (zc_sync_t *self, int64_t until);
+int64_t zc_sync_hold_until (zc_sync_t *self);
+bool zc_sync_hold_expired (zc_sync_t *self, int64_t now);
+
+//  =========================================================================
 //  zc_net - "host:port" addresses and the TCP sockets made from them
 //  =========================================================================
 //  An address is "host:port" or "[v6]:port", port 1 to 65535.  Every

@@ -28,21 +28,9 @@
 
 #define S_ASIDE_COUNT   1024                //  blocks kept aside, at most
 #define S_ASIDE_BYTES   (64 * 1024 * 1024)  //  their bytes, at most
-#define S_SYNC_BATCH    256                 //  blocks asked for at once
 #define S_MAX_REPLY_BLOCKS 500              //  blocks in one reply, at most
-#define S_SYNC_TIMEOUT  3000                //  msecs before asking again
 #define S_START_HOLD    2500                //  msecs before a started node mines:
                                             //  its peers' status has come in
-#define S_SHUN_MSECS    60000               //  how long a peer that sent an
-                                            //  invalid branch is not synced from
-
-//  Where we are in fetching blocks from one peer
-typedef struct {
-    int64_t from;               //  first index of the last request
-    int64_t sent_at;            //  when it was sent (0: none outstanding)
-    int64_t orphan_low;         //  lowest orphan index in its reply, or -1
-    int64_t shunned_until;      //  its blocks were invalid: ignore it till then
-} s_sync_t;
 
 #define S_TX_BATCH      256                 //  transactions made durable at once
 
@@ -66,9 +54,8 @@ typedef struct {
     zc_mempool_t *mempool;      //  transactions waiting
     zc_block_t *job;            //  block being mined, or NULL
     uint64_t job_id;            //  id of the current job
-    zhashx_t *syncs;            //  address -> s_sync_t *
+    zc_sync_t *sync;            //  what to fetch from peers; mining hold
     uint64_t rejected;          //  invalid blocks seen
-    int64_t hold_until;         //  no mining before then: a peer is ahead
     s_pending_tx_t batch [S_TX_BATCH];  //  transactions awaiting durability
     size_t batch_size;          //  how many
     bool terminated;            //  $TERM received
@@ -81,8 +68,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->pipe = pipe;
     self->config = config;
     self->mempool = zc_mempool_new (config->max_mempool);
-    self->syncs = zhashx_new ();
-    zhashx_set_destructor (self->syncs, (zhashx_destructor_fn *) zstr_free);
+    self->sync = zc_sync_new ();
     self->listener = zc_link_new ("listener", config->name, false);
     return self;
 }
@@ -98,7 +84,7 @@ s_self_destroy (self_t **self_p)
         zc_chain_destroy (&self->chain);
         zc_mempool_destroy (&self->mempool);
         zc_keys_destroy (&self->keys);
-        zhashx_destroy (&self->syncs);
+        zc_sync_destroy (&self->sync);
         zsock_destroy (&self->listener);
         free (self);
         *self_p = NULL;
@@ -194,7 +180,7 @@ s_mine_next (self_t *self)
 {
     zc_block_destroy (&self->job);
     size_t count = zc_mempool_size (self->mempool);
-    if (count == 0 || zclock_mono () < self->hold_until) {
+    if (count == 0 || zclock_mono () < zc_sync_hold_until (self->sync)) {
         zstr_send (self->miner, "STOP");
         return;
     }
@@ -337,104 +323,46 @@ s_handle_tx (self_t *self, uint32_t conn, const char *address, zc_tx_t *tx)
         s_flush_txs (self);
 }
 
-//  The sync state for a peer, made on first use.
-static s_sync_t *
-s_sync_for (self_t *self, const char *address)
-{
-    s_sync_t *sync = (s_sync_t *) zhashx_lookup (self->syncs, address);
-    if (!sync && zhashx_size (self->syncs) < 1024) {
-        sync = (s_sync_t *) zmalloc (sizeof (s_sync_t));
-        sync->orphan_low = -1;
-        zhashx_insert (self->syncs, address, sync);
-    }
-    return sync;
-}
-
-//  Asks a peer for blocks from an index on.
+//  Asks a peer for blocks from an index on (zc_sync decides which).
 static void
-s_request_blocks (self_t *self, const char *address, s_sync_t *sync, int64_t from)
+s_request_blocks (self_t *self, const char *address, int64_t from)
 {
-    if (from < 1)
-        from = 1;
-    sync->from = from;
-    sync->sent_at = zclock_mono ();
-    sync->orphan_low = -1;
     cJSON *request = cJSON_CreateObject ();
     cJSON_AddStringToObject (request, "type", "get_blocks");
     cJSON_AddNumberToObject (request, "from", (double) from);
-    cJSON_AddNumberToObject (request, "limit", S_SYNC_BATCH);
+    cJSON_AddNumberToObject (request, "limit", ZC_SYNC_BATCH);
     s_send_json (self, address, request);
     zc_debug ("%s: asking %s for blocks from %" PRId64, self->config->name, address, from);
 }
 
-//  A block whose parent we lack: fetch what leads to it from its sender.
-static void
-s_handle_orphan (self_t *self, const char *address, int64_t index)
-{
-    s_sync_t *sync = s_sync_for (self, address);
-    if (!sync || zclock_mono () < sync->shunned_until)
-        return;
-    if (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT) {
-        //  A reply is on its way; remember how deep the gap goes
-        if (sync->orphan_low < 0 || index < sync->orphan_low)
-            sync->orphan_low = index;
-        return;
-    }
-    int64_t height = zc_chain_height (self->chain);
-    s_request_blocks (self, address, sync, (index < height + 1? index: height + 1) - 8);
-}
-
-//  A batch from a peer has been offered: go deeper if its first block did
-//  not link, go on if it was full, else the sync is done.
+//  A batch from a peer has been offered: fetch more, or mine again.
 static void
 s_handle_synced (self_t *self, const char *address, int64_t count, int64_t next)
 {
-    s_sync_t *sync = s_sync_for (self, address);
-    if (!sync)
-        return;
-    sync->sent_at = 0;
-    if (zclock_mono () < sync->shunned_until)
-        return;                         //  its batch held an invalid block
-    bool more = true;
-    if (sync->orphan_low >= 0 && sync->orphan_low <= sync->from && sync->from > 1)
-        s_request_blocks (self, address, sync, sync->from - S_SYNC_BATCH);
+    bool held = zc_sync_hold_until (self->sync) != 0;
+    int64_t from = zc_sync_batch (self->sync, address, count, next, zclock_mono ());
+    if (from)
+        s_request_blocks (self, address, from);
     else
-    if (count >= S_SYNC_BATCH)
-        s_request_blocks (self, address, sync, next);
-    else
-        more = false;
-    if (more)
-        self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
-    else
-    if (self->hold_until) {
-        self->hold_until = 0;           //  caught up with this peer
-        if (!self->job)
-            s_mine_next (self);
-    }
+    if (held && !self->job)
+        s_mine_next (self);             //  caught up with this peer
 }
 
 //  A peer's status: if its chain beats ours, fetch it before mining more.
 static void
 s_handle_peer_status (self_t *self, const char *address, int64_t height, const char *tip)
 {
-    bool ahead = height > zc_chain_height (self->chain)
-              || (height == zc_chain_height (self->chain)
-                  && strcmp (tip, zc_chain_tip_hash (self->chain)) < 0);
-    //  A better tip we hold aside still lacks its ancestors: fetch them too
-    if (!ahead)
-        return;
-    s_sync_t *sync = s_sync_for (self, address);
-    if (!sync || zclock_mono () < sync->shunned_until
-    ||  (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT))
+    int64_t ours = zc_chain_height (self->chain);
+    bool ahead = height > ours
+              || (height == ours && strcmp (tip, zc_chain_tip_hash (self->chain)) < 0);
+    int64_t from = zc_sync_status (self->sync, address, ahead, ours, zclock_mono ());
+    if (!from)
         return;
     zsys_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
                address, height);
-    self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
     if (self->job)
         s_mine_next (self);             //  stops the miners
-    //  From our own height: at equal height that fetches the competing
-    //  tip, and a peer on another branch is found by going deeper
-    s_request_blocks (self, address, sync, zc_chain_height (self->chain));
+    s_request_blocks (self, address, from);
 }
 
 //  Tells zc_block_check which transactions were verified on arrival.
@@ -471,8 +399,13 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         if (result == ZC_CHAIN_SWITCH)
             s_switch (self, plan, conn != 0);   //  relay gossip, not batches
         else
-        if (result == ZC_CHAIN_ORPHAN && *peer)
-            s_handle_orphan (self, peer, index);
+        if (result == ZC_CHAIN_ORPHAN && *peer) {
+            //  A block whose parent we lack: fetch what leads to it
+            int64_t from = zc_sync_orphan (self->sync, peer, index,
+                                           zc_chain_height (self->chain), zclock_mono ());
+            if (from)
+                s_request_blocks (self, peer, from);
+        }
         //  (a sender we cannot dial is caught up with by the status round)
     }
     zc_block_destroy (&block);
@@ -483,9 +416,8 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         self->rejected++;
         zsys_warning ("%s: rejected block %" PRId64 " from %s: %s",
                       self->config->name, index, address, error);
-        s_sync_t *sync = *peer? s_sync_for (self, peer): NULL;
-        if (sync)
-            sync->shunned_until = zclock_mono () + S_SHUN_MSECS;
+        if (*peer)
+            zc_sync_shun (self->sync, peer, zclock_mono ());
         if (conn)
             zc_link_error (self->listener, conn, error, true);
     }
@@ -665,15 +597,14 @@ zc_validator_actor (zsock_t *pipe, void *args)
     zpoller_t *poller = zpoller_new (pipe, NULL);
     while (!self->terminated) {
         //  While mining is held for a sync, wake when the hold ends
-        int64_t hold = self->hold_until - zclock_mono ();
-        void *which = zpoller_wait (poller, self->hold_until? (hold > 0? (int) hold: 0): -1);
+        int64_t until = zc_sync_hold_until (self->sync);
+        int64_t hold = until - zclock_mono ();
+        void *which = zpoller_wait (poller, until? (hold > 0? (int) hold: 0): -1);
         if (zpoller_terminated (poller))
             break;                      //  interrupted
-        if (self->hold_until && zclock_mono () >= self->hold_until) {
-            self->hold_until = 0;
-            if (self->miner && !self->job)
-                s_mine_next (self);
-        }
+        if (zc_sync_hold_expired (self->sync, zclock_mono ())
+        &&  self->miner && !self->job)
+            s_mine_next (self);
         if (!which)
             continue;
         if (which == pipe) {
@@ -690,7 +621,7 @@ zc_validator_actor (zsock_t *pipe, void *args)
                     //  first status round has shown whether a peer is ahead
                     //  (then the sync holds the miners until it is done)
                     if (self->config->peer_count > 0)
-                        self->hold_until = zclock_mono () + S_START_HOLD;
+                        zc_sync_hold (self->sync, zclock_mono () + S_START_HOLD);
                     else
                         s_mine_next (self);
                 }
