@@ -467,7 +467,10 @@ typedef struct _zc_market_t zc_market_t;
 zc_market_t *zc_market_open (const char *path, char **error_p);
 void zc_market_destroy (zc_market_t **self_p);
 
-//  Records a block_confirmation or block_rollback notice.  0 or -1.
+//  Records a checked block_confirmation or block_rollback notice (counted
+//  by its public_key, once per seq).  1 if recorded, 0 if it changes
+//  nothing (a repeat, or a rollback by a node that never confirmed the
+//  block), -1 if malformed or not written.
 int zc_market_record (zc_market_t *self, const cJSON *notice);
 
 //  New {"type":"confirmation", ...} answer for a transaction id.
@@ -524,6 +527,26 @@ const char *zc_trust_address (zc_trust_t *self, size_t index);
 //  otherwise *reason_p a static reason.
 zc_trust_result_t zc_trust_verify (zc_trust_t *self, const cJSON *notice,
                                    const char **reason_p, const char **name_p);
+
+//  =========================================================================
+//  zc_spool - the gateway's durable queue of notices owed to the server
+//  =========================================================================
+
+typedef struct _zc_spool_t zc_spool_t;
+
+//  Opens or creates the spool file; NULL with *error_p (caller frees).
+zc_spool_t *zc_spool_open (const char *path, char **error_p);
+void zc_spool_destroy (zc_spool_t **self_p);
+
+//  Queues a notice (its text) from key with seq, in one SQL transaction:
+//  1 if queued (*id_p its id), 0 if a notice of that key with this seq or
+//  a later one was queued before (a repeat), -1 on a write error.
+int zc_spool_accept (zc_spool_t *self, const char *key, int64_t seq, const char *body,
+                     int64_t *id_p);
+//  Queued notices, oldest first, as "ID BODY" strings (a list that owns them).
+zlistx_t *zc_spool_load (zc_spool_t *self);
+//  Removes a delivered notice.
+int zc_spool_remove (zc_spool_t *self, int64_t id);
 
 //  =========================================================================
 //  Logging: zsys's, plus debug lines that only verbose runs print

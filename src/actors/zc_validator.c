@@ -120,8 +120,8 @@ s_self_start (self_t *self)
 
     self->writer = zactor_new (zc_writer_actor, config->name);
     char *path = zsys_sprintf ("%s/node_%d.sqlite3", config->data, config->port);
-    zstr_sendm (self->writer, "OPEN");
-    zstr_send (self->writer, path);
+    //  A node with a gateway owes it a notice of every change (issue 9)
+    zstr_sendx (self->writer, "OPEN", path, config->gateway? "outbox": NULL, NULL);
     int rc = zsock_wait (self->writer) == 0? 0: -1;
 
     //  Load the chain with a connection of our own (WAL lets it read

@@ -408,13 +408,21 @@ zc_ledger_set_outbox (zc_ledger_t *self, bool outbox)
     sqlite3_finalize (stmt);
 }
 
+//  zlistx destructor of a cJSON item.
+static void
+s_json_destroy (cJSON **item_p)
+{
+    cJSON_Delete (*item_p);
+    *item_p = NULL;
+}
+
 //  Up to max notices with seq above after, oldest first: JSON objects with
 //  type, block_index, block_hash, (miner_id, timestamp,) tx_ids and seq.
 zlistx_t *
 zc_ledger_outbox_load (zc_ledger_t *self, int64_t after, size_t max)
 {
     zlistx_t *notices = zlistx_new ();
-    zlistx_set_destructor (notices, (czmq_destructor *) cJSON_Delete);
+    zlistx_set_destructor (notices, (czmq_destructor *) s_json_destroy);
     sqlite3_stmt *stmt = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT seq, type, block_index, block_hash, miner_id,"
                             " timestamp, tx_ids FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
