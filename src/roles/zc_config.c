@@ -520,9 +520,8 @@ zc_config_load (const char *path, char **error_p)
                                (node->miner_key_count + 1) * sizeof (char *));
             node->miner_keys [node->miner_key_count++] = strdup (key);
         }
-        if (node->permissioned && node->miner_key_count == 0)
-            error = zsys_sprintf ("%s: network/permissioned: no key may mine: pin node keys"
-                                  " (node/NAME/key) or list network/miner_keys", path);
+        //  (permissioned with no key allowed yet is left to each node to
+        //  say: zchaind --init must read the file before keys are pinned)
     }
     for (size_t i = 0; i < net.miner_key_count; i++)
         free (net.miner_keys [i]);
