@@ -106,7 +106,7 @@ pin_keys () {
             print "        key = \"" key [$1] "\""
         }' var/keys.txt "$sample" >"$conf"
     echo "== node keys pinned in $conf:"
-    grep -E '^    [a-z]|key =' "$conf" | grep -B1 'key =' | grep -v -- '--' | sed 's/^/   /'
+    grep -E '^    [a-z]|^        key =' "$conf" | grep -B1 '^        key =' | grep -v -- '--' | sed 's/^/   /'
 }
 
 #   The main job: the sample network on loopback (five nodes, the gateway

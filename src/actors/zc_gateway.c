@@ -521,6 +521,21 @@ s_allowed (self_t *self, const char *address)
     return false;
 }
 
+//  A client outside gateway/allow: {"status":"error","message"}, then the
+//  connection is closed.
+static void
+s_refuse_client (self_t *self, uint32_t conn, const char *address)
+{
+    zsys_warning ("%s: refused client %s: not in gateway/allow", self->config->name, address);
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "status", "error");
+    cJSON_AddStringToObject (reply, "message", "client address not allowed (gateway/allow)");
+    char *text = zc_jcs_serialize (reply);
+    cJSON_Delete (reply);
+    zsock_send (self->bridge, "s4b", "CLOSE", conn, text? text: "", text? strlen (text): (size_t) 0);
+    free (text);
+}
+
 //  Reads a purchase string field: non-empty, bounded.
 static const char *
 s_purchase_string (const cJSON *body, const char *name)
@@ -595,10 +610,8 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     s_node_t *node = s_node_lookup (self, address);
-    if (!cJSON_IsObject (message) && !node && !s_allowed (self, address)) {
-        zsys_warning ("%s: refused client %s: not in gateway/allow", self->config->name, address);
-        zc_link_error (self->bridge, conn, "client address not allowed (gateway/allow)", true);
-    }
+    if (!cJSON_IsObject (message) && !node && !s_allowed (self, address))
+        s_refuse_client (self, conn, address);
     else
     if (!cJSON_IsObject (message))
         s_reply_error (self, conn, address, message? "request is not a JSON object":
@@ -648,17 +661,8 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         s_forward (self, conn, address, message);
     }
     else
-    if (!s_allowed (self, address)) {
-        //  Not one of gateway/allow's clients: an error, then the close
-        zsys_warning ("%s: refused client %s: not in gateway/allow", self->config->name, address);
-        cJSON *reply = cJSON_CreateObject ();
-        cJSON_AddStringToObject (reply, "status", "error");
-        cJSON_AddStringToObject (reply, "message", "client address not allowed (gateway/allow)");
-        char *text = zc_jcs_serialize (reply);
-        cJSON_Delete (reply);
-        zsock_send (self->bridge, "s4b", "CLOSE", conn, text? text: "", text? strlen (text): 0);
-        free (text);
-    }
+    if (!s_allowed (self, address))
+        s_refuse_client (self, conn, address);
     else
     if (!cJSON_IsString (action))
         s_reply_error (self, conn, address, "request needs a string \"action\"");
