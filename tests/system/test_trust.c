@@ -560,6 +560,34 @@ START_TEST (test_learned)
     free (known);
     s_forgeries (&deploy, tx_id);
 
+    //  A flood of forged notices, at the server and at the gateway, while
+    //  a purchase goes through: every port keeps answering, the purchase is
+    //  confirmed by every node
+    zc_keys_t *stranger = zc_keys_new ();
+    char *notice = s_genuine_notice (&deploy, 0);
+    cJSON *json = cJSON_Parse (notice);
+    free (notice);
+    zc_notice_sign (json, stranger);
+    char *forged = s_text (json);
+    size_t length = strlen (forged) + 1;
+    char *flood = (char *) malloc (length * 1000 + 1);
+    for (size_t i = 0; i < 1000; i++)
+        sprintf (flood + i * length, "%s\n", forged);
+    char *third = s_purchase (&deploy, 3);
+    zc_client_t *client = zc_client_new (deploy.server, ZC_FRAMING_LINE, NULL);
+    ck_assert_int_eq (zc_client_send_raw (client, flood, length * 1000), 0);
+    zc_client_destroy (&client);
+    for (int i = 0; i < 100; i++)
+        ck_assert (s_gateway_refuses (&deploy, forged));
+    ck_assert (s_health_ok (deploy.gateway, "gateway_server"));
+    ck_assert (s_health_ok (deploy.server, "market_server"));
+    HARNESS_AWAIT (s_confirmed_by (&deploy, third) == S_NODES, S_CONFIRM_MS,
+                   "purchase %s not confirmed by every node during a flood", third);
+    free (third);
+    free (flood);
+    free (forged);
+    zc_keys_destroy (&stranger);
+
     //  n3 comes back with another key: refused, loudly, by both
     s_stop (deploy.nodes [2].pid, "n3");
     char *path = zsys_sprintf ("%s/node.key", deploy.nodes [2].data);
@@ -577,8 +605,8 @@ START_TEST (test_learned)
     ck_assert (!s_confirmed_by_node (&deploy, second, 2));
     ck_assert_int_eq (s_confirmed_by (&deploy, second), 2);
     //  Straight to the server: refused as well
-    char *notice = s_genuine_notice (&deploy, 2);
-    cJSON *json = cJSON_Parse (notice);
+    notice = s_genuine_notice (&deploy, 2);
+    json = cJSON_Parse (notice);
     free (notice);
     cJSON_ReplaceItemInObjectCaseSensitive (json, "tx_ids",
                                             cJSON_CreateStringArray ((const char **) &second, 1));
