@@ -13,6 +13,8 @@
             max_message = 4194304   # bytes in one message, at most
             max_mempool = 100000    # transactions waiting, at most
             miners = 0              # hashing threads per node, 0 = cores
+            permissioned = no       # yes: only allowed keys' blocks count
+            miner_keys = "K1, K2"   # allowed besides the pinned node keys
         node
             n1
                 host = 127.0.0.1
@@ -20,11 +22,13 @@
                 data = var/n1
                 peers = "127.0.0.1:13247"   # optional: replaces the
                                             # default, every other node
+                key = "base64"      # optional: pins node.key's public key
         gateway
             host = 127.0.0.1        # RPC_LISTEN_HOST
             port = 13300            # RPC_LISTEN_PORT
             data = var/gateway      # the gateway's signing key
             max_queue = 100000      # confirmations held while the server is down
+            allow = "127.0.0.0/8, ::1"  # client networks served
         server
             host = 127.0.0.1        # SERVER_NOTIFY_HOST
             port = 13400            # SERVER_NOTIFY_PORT
