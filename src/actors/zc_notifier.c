@@ -150,6 +150,10 @@ s_pump (self_t *self)
 static void
 s_resend_later (self_t *self, const char *why)
 {
+    //  One failure ends the whole window: the DOWNs of the rest of it do
+    //  not lengthen the pause again
+    if (self->inflight_count == 0 && self->retry_at > zclock_mono ())
+        return;
     if (self->inflight_count > 0)
         zc_debug ("%s: %s; resending %zu notice(s) in %" PRId64 " ms", self->config->name,
                   why, self->inflight_count, self->retry_pause);
