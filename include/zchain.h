@@ -477,7 +477,7 @@ int zc_market_record (zc_market_t *self, const cJSON *notice);
 cJSON *zc_market_lookup (zc_market_t *self, const char *tx_id);
 
 //  =========================================================================
-//  zc_notice - signed block notices, and the nodes trusted to send them
+//  zc_notice - signed block notices
 //  =========================================================================
 //  A notice ({"type":"block_confirmation"|"block_rollback", ...}) carries
 //  "public_key" (base64 raw Ed25519 key) and "signature", the base64
@@ -489,6 +489,10 @@ int zc_notice_sign (cJSON *notice, zc_keys_t *keys);
 //  Checks a received notice's shape and signature; NULL if it verifies,
 //  else a static reason.
 const char *zc_notice_check (const cJSON *notice);
+
+//  =========================================================================
+//  zc_trust - the nodes of the file, the only ones whose notices count
+//  =========================================================================
 
 typedef struct _zc_trust_t zc_trust_t;
 
