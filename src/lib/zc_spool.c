@@ -35,6 +35,9 @@ zc_spool_open (const char *path, char **error_p)
     char *message = NULL;
     if (sqlite3_open (path, &self->db) != SQLITE_OK
     ||  sqlite3_exec (self->db, "PRAGMA journal_mode=WAL", NULL, NULL, &message) != SQLITE_OK
+    //  As the ledger: a commit survives the process being killed without an
+    //  fsync each, which would stall the gateway's clients behind the disk
+    ||  sqlite3_exec (self->db, "PRAGMA synchronous=NORMAL", NULL, NULL, &message) != SQLITE_OK
     ||  sqlite3_exec (self->db, s_schema, NULL, NULL, &message) != SQLITE_OK) {
         if (error_p)
             *error_p = zsys_sprintf ("%s: %s", path, message? message: sqlite3_errmsg (self->db));

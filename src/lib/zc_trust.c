@@ -107,9 +107,10 @@ s_save (zc_trust_t *self)
         &&  fprintf (file, "%s %s %s\n", node->name, node->key, node->node_id) < 0)
             rc = -1;
     }
+    //  No fsync: this runs on the gateway's and server's only thread, and a
+    //  stalled disk must not hold their clients up; a rename survives the
+    //  process being killed, as the ledger's commits do
     if (file && fflush (file) != 0)
-        rc = -1;
-    if (file && fsync (fileno (file)) != 0)
         rc = -1;
     if (file && fclose (file) != 0)
         rc = -1;
