@@ -88,13 +88,36 @@ wait_for () {
     done
 }
 
+#   Pins the nodes' keys (issue 9): `zchaind --init` makes the node keys
+#   var/ lacks and prints the `key = ...` line of each; var/zchain.conf is
+#   the sample config with those lines under their nodes (and data paths
+#   made absolute), so the demo runs with every node's key pinned.
+pin_keys () {
+    local sample=$1 conf=$2 bin=$3
+    "$bin/zchaind" -c "$sample" --init >var/keys.txt
+    awk -v top="$top" '
+        FNR == NR { if ($1 ~ /^#/ && $2 ~ /^node\//) { split ($2, part, "[/:]"); name = part [2] }
+                    else if ($1 == "key") key [name] = $3
+                    next }
+        /^[a-z]/ { section = $1 }
+        { sub (/= var\//, "= " top "/var/") }
+        { print }
+        section == "node" && /^    [a-z0-9_-]+[ \t]*(#.*)?$/ && ($1 in key) {
+            print "        key = \"" key [$1] "\""
+        }' var/keys.txt "$sample" >"$conf"
+    echo "== node keys pinned in $conf:"
+    grep -E '^    [a-z]|^        key =' "$conf" | grep -B1 '^        key =' | grep -v -- '--' | sed 's/^/   /'
+}
+
 #   The main job: the sample network on loopback (five nodes, the gateway
 #   and the marketplace server), and one purchase followed from its
 #   submission to its confirmation by every node.
 network () {
-    local conf="$top/etc/zchain.conf" bin="$top/build-plain/src/programs"
+    local sample="$top/etc/zchain.conf" conf="$top/var/zchain.conf"
+    local bin="$top/build-plain/src/programs"
     local gateway=127.0.0.1:13300 server=127.0.0.1:13400
     mkdir -p var
+    pin_keys "$sample" "$conf" "$bin"
     "$bin/zchaind" -c "$conf" &
     local daemon=$!
     trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; exit 0' INT TERM

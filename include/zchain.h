@@ -130,6 +130,10 @@ bool zc_verify_raw (const char *public_b64, const void *data, size_t size,
 bool zc_verify_pem (const char *public_pem, const void *data, size_t size,
                     const char *signature_b64);
 
+//  Base64 of the raw key of a PEM Ed25519 public key (a block's miner key
+//  as the config file pins keys); NULL if malformed.  Caller frees.
+char *zc_pem_to_public_b64 (const char *public_pem);
+
 //  =========================================================================
 //  zc_codec - the two framings every listening port accepts
 //  =========================================================================
@@ -319,6 +323,17 @@ int zc_ledger_pool_remove (zc_ledger_t *self, const char *tx_id);
 zlistx_t *zc_ledger_pool_load (zc_ledger_t *self);
 int64_t zc_ledger_pool_count (zc_ledger_t *self);
 
+//  The outbox (issue 9): with it on, zc_ledger_replace writes a notice row
+//  for each block it removes (block_rollback, tip first) and adds
+//  (block_confirmation) in its own SQL transaction.  Each row has a seq
+//  that only grows.
+void zc_ledger_set_outbox (zc_ledger_t *self, bool outbox);
+//  Up to max notices with seq above after, oldest first, as JSON objects
+//  {type, block_index, block_hash, [miner_id, timestamp,] tx_ids, seq}.
+zlistx_t *zc_ledger_outbox_load (zc_ledger_t *self, int64_t after, size_t max);
+int zc_ledger_outbox_remove (zc_ledger_t *self, int64_t seq);
+int64_t zc_ledger_outbox_count (zc_ledger_t *self);
+
 //  =========================================================================
 //  zc_mempool - transactions waiting for a block, in arrival order
 //  =========================================================================
@@ -453,7 +468,10 @@ typedef struct _zc_market_t zc_market_t;
 zc_market_t *zc_market_open (const char *path, char **error_p);
 void zc_market_destroy (zc_market_t **self_p);
 
-//  Records a block_confirmation or block_rollback notice.  0 or -1.
+//  Records a checked block_confirmation or block_rollback notice (counted
+//  by its public_key, once per seq).  1 if recorded, 0 if it changes
+//  nothing (a repeat, or a rollback by a node that never confirmed the
+//  block), -1 if malformed or not written.
 int zc_market_record (zc_market_t *self, const cJSON *notice);
 
 //  New {"type":"confirmation", ...} answer for a transaction id.
@@ -554,6 +572,80 @@ void zc_net_address_text (const struct sockaddr_storage *addr, char *address, si
 //  New {"type":"error","error":reason}, the node protocol's answer to a
 //  request it refuses.  Caller owns it.
 cJSON *zc_error_new (const char *reason);
+//  zc_notice - signed block notices
+//  =========================================================================
+//  A notice ({"type":"block_confirmation"|"block_rollback", ...}) carries
+//  "public_key" (base64 raw Ed25519 key) and "signature", the base64
+//  signature of the JCS text of the notice without "signature".
+
+//  Sets public_key and signature of notice with keys.  0 or -1.
+int zc_notice_sign (cJSON *notice, zc_keys_t *keys);
+
+//  Checks a received notice's shape and signature; NULL if it verifies,
+//  else a static reason.
+const char *zc_notice_check (const cJSON *notice);
+
+//  =========================================================================
+//  zc_trust - the nodes of the file, the only ones whose notices count
+//  =========================================================================
+
+typedef struct _zc_trust_t zc_trust_t;
+
+typedef enum {
+    ZC_TRUST_OK = 0,            //  signed by a node of the file, its node_id
+    ZC_TRUST_LATER = 1,         //  not verifiable yet: a node is not learned
+    ZC_TRUST_REFUSED = 2        //  forged, malformed, or from an unknown key
+} zc_trust_result_t;
+
+//  New set of trusted nodes; path (may be NULL) is the file where learned
+//  identities are kept.
+zc_trust_t *zc_trust_new (const char *path);
+void zc_trust_destroy (zc_trust_t **self_p);
+
+//  Adds a node of the file: its name, "host:port" and pinned key (NULL if
+//  the file pins none).
+void zc_trust_add (zc_trust_t *self, const char *name, const char *address,
+                   const char *pinned);
+
+//  Reads the identities learned before (after every zc_trust_add).  -1 with
+//  *error_p (caller frees) if the file is malformed.
+int zc_trust_load (zc_trust_t *self, char **error_p);
+
+//  What the node at address said of itself (a pong): learns its key the
+//  first time (or checks it against the pinned one) and its node_id.  -1
+//  with *error_p (caller frees) if the key is not the one it must be.
+int zc_trust_learn (zc_trust_t *self, const char *address, const char *node_id,
+                    const char *key, char **error_p);
+
+//  True if the node at address (a file node) has its key and node_id known.
+bool zc_trust_known (zc_trust_t *self, const char *address);
+size_t zc_trust_size (zc_trust_t *self);
+const char *zc_trust_address (zc_trust_t *self, size_t index);
+
+//  Judges a received notice.  On OK *name_p (if set) gets the node's name;
+//  otherwise *reason_p a static reason.
+zc_trust_result_t zc_trust_verify (zc_trust_t *self, const cJSON *notice,
+                                   const char **reason_p, const char **name_p);
+
+//  =========================================================================
+//  zc_spool - the gateway's durable queue of notices owed to the server
+//  =========================================================================
+
+typedef struct _zc_spool_t zc_spool_t;
+
+//  Opens or creates the spool file; NULL with *error_p (caller frees).
+zc_spool_t *zc_spool_open (const char *path, char **error_p);
+void zc_spool_destroy (zc_spool_t **self_p);
+
+//  Queues a notice (its text) from key with seq, in one SQL transaction:
+//  1 if queued (*id_p its id), 0 if a notice of that key with this seq or
+//  a later one was queued before (a repeat), -1 on a write error.
+int zc_spool_accept (zc_spool_t *self, const char *key, int64_t seq, const char *body,
+                     int64_t *id_p);
+//  Queued notices, oldest first, as "ID BODY" strings (a list that owns them).
+zlistx_t *zc_spool_load (zc_spool_t *self);
+//  Removes a delivered notice.
+int zc_spool_remove (zc_spool_t *self, int64_t id);
 
 //  =========================================================================
 //  Logging: zsys's, plus debug lines that only verbose runs print

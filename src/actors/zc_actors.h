@@ -48,6 +48,13 @@ typedef struct {
     size_t peer_count;          //  how many
     char *gateway;              //  "host:port" of the gateway, or NULL
     char node_id [40];          //  set by the node role at start
+    //  Issue 9: identities
+    char *file;                 //  the config file, for messages
+    char *pinned_key;           //  node/NAME/key, or NULL
+    char public_key [64];       //  base64 of node.key's public key, set at start
+    bool permissioned;          //  network/permissioned = yes
+    char **miner_keys;          //  permissioned: keys that may sign blocks
+    size_t miner_key_count;     //  how many
 } zc_node_config_t;
 
 //  The gateway or the server instance of a deployment.
@@ -62,6 +69,12 @@ typedef struct {
     bool verify_txs;            //  tx_policy = verify
     size_t max_message;         //  largest message accepted, bytes
     size_t max_queue;           //  gateway: confirmations held for the server
+    //  Issue 9: the file's nodes, whose notices alone count
+    char **node_names;          //  name of each of the first node_count nodes
+    char **node_keys;           //  its pinned key, or NULL
+    size_t file_node_count;     //  how many nodes the file names
+    char **allow;               //  gateway/allow: client CIDRs served
+    size_t allow_count;         //  how many
 } zc_service_config_t;
 
 //  =========================================================================

@@ -16,6 +16,18 @@
     JSON line, close.  They wait in a bounded queue, in order, while the
     server is down, and are retried with backoff.
 
+    Issue 9: a notice counts only if signed by the key of a node of the
+    file (pinned there, or learned from a pong at the address the file
+    gives, kept in DATA/known_nodes) with that node's node_id.  An accepted
+    notice is written to DATA/gateway.sqlite3 (zc_spool) before the node
+    gets {"type":"notice_ack","seq"}, and leaves it once POSTED, so neither
+    a node nor the gateway killed loses one; a repeated seq is acknowledged
+    and not queued again.  Anything else is refused with an error and the
+    connection closed (so nothing sent after a refusal on it is taken out
+    of order), logged with the sender's address and counted.  A full queue
+    refuses too: the node keeps the notice and sends it again later.
+    Client requests are served only from gateway/allow's networks.
+
     Pipe protocol (from the role):
         START                   loads or makes the gateway key
                                 -> signal 0, or -1 with the reason logged
@@ -27,6 +39,8 @@
 */
 
 #include "zc_actors.h"
+#include <sys/socket.h>
+#include <arpa/inet.h>
 
 #define S_REPLY_MSECS   3000        //  longest a client waits for the nodes
 #define S_NODE_PENDING  100000      //  answers awaited from one node, at most
@@ -90,7 +104,12 @@ typedef struct {
     size_t node_count;          //  how many
     int64_t next_discovery;     //  when to ask the nodes for their peers
     zlistx_t *requests;         //  s_request_t * not yet replied, oldest first
-    zlistx_t *queue;            //  confirmation lines for the server, in order
+    zlistx_t *queue;            //  "ID BODY" of notices for the server, in order
+    zc_trust_t *trust;          //  the file's nodes and their keys
+    zc_spool_t *spool;          //  the durable copy of queue
+    zhashx_t *refused_conns;    //  connections that had a notice refused
+    uint64_t refused;           //  notices refused so far
+    int64_t next_ping;          //  when to ask unlearned nodes who they are
     bool posting;               //  the queue's head is on its way
     int64_t retry_at;           //  when to post again after a failure
     int64_t retry_pause;        //  current backoff
@@ -127,6 +146,7 @@ s_self_new (zsock_t *pipe, zc_service_config_t *config)
     self->queue = zlistx_new ();
     zlistx_set_destructor (self->queue, (czmq_destructor *) zstr_free);
     self->retry_pause = S_RETRY_MIN;
+    self->refused_conns = zhashx_new ();
     self->bridge = zc_link_new ("bridge", config->name, false);
     return self;
 }
@@ -150,6 +170,9 @@ s_self_destroy (self_t **self_p)
         }
         zlistx_destroy (&self->requests);
         zlistx_destroy (&self->queue);
+        zc_trust_destroy (&self->trust);
+        zc_spool_destroy (&self->spool);
+        zhashx_destroy (&self->refused_conns);
         zc_keys_destroy (&self->keys);
         zsock_destroy (&self->bridge);
         free (self);
@@ -167,7 +190,36 @@ s_self_start (self_t *self)
     if (!self->keys)
         zsys_error ("%s: cannot load or create key %s", self->config->name, path);
     free (path);
-    return self->keys? 0: -1;
+    if (!self->keys)
+        return -1;
+    //  The nodes whose notices count, and what was learned of them
+    path = zsys_sprintf ("%s/known_nodes", self->config->data);
+    self->trust = zc_trust_new (path);
+    free (path);
+    for (size_t i = 0; i < self->config->file_node_count; i++)
+        zc_trust_add (self->trust, self->config->node_names [i], self->config->nodes [i],
+                      self->config->node_keys [i]);
+    char *error = NULL;
+    if (zc_trust_load (self->trust, &error) != 0) {
+        zsys_error ("%s: %s", self->config->name, error);
+        free (error);
+        return -1;
+    }
+    //  What was owed to the server when we stopped
+    path = zsys_sprintf ("%s/gateway.sqlite3", self->config->data);
+    self->spool = zc_spool_open (path, &error);
+    if (!self->spool)
+        zsys_error ("%s: cannot open %s", self->config->name, error? error: path);
+    free (error);
+    free (path);
+    if (!self->spool)
+        return -1;
+    zlistx_destroy (&self->queue);
+    self->queue = zc_spool_load (self->spool);
+    if (zlistx_size (self->queue) > 0)
+        zsys_info ("%s: %zu notice(s) still owed to the server", self->config->name,
+                   zlistx_size (self->queue));
+    return 0;
 }
 
 //  Answers a bad request: {"status":"error","message":reason}.
@@ -304,8 +356,10 @@ s_post_next (self_t *self)
 {
     if (self->posting || !self->config->server || zclock_mono () < self->retry_at)
         return;
-    const char *line = (const char *) zlistx_first (self->queue);
+    const char *entry = (const char *) zlistx_first (self->queue);
+    const char *line = entry? strchr (entry, ' '): NULL;
     if (line) {
+        line++;
         self->posting = true;
         zsock_send (self->bridge, "ssb", "POST", self->config->server, line, strlen (line));
     }
@@ -318,6 +372,10 @@ s_posted (self_t *self, bool delivered)
 {
     self->posting = false;
     if (delivered) {
+        const char *entry = (const char *) zlistx_first (self->queue);
+        if (entry && zc_spool_remove (self->spool, strtoll (entry, NULL, 10)) != 0)
+            zsys_error ("%s: cannot remove a delivered notice from the spool",
+                        self->config->name);
         zlistx_delete (self->queue, NULL);     //  the head
         self->forwarded++;
         self->retry_pause = S_RETRY_MIN;
@@ -332,33 +390,147 @@ s_posted (self_t *self, bool delivered)
     s_post_next (self);
 }
 
-//  Queues a node's confirmation (or rollback notice) for the server.
+//  Refuses a notice: logged with the sender and reason, counted, answered
+//  with an error, and the connection closed, so nothing its sender sent
+//  after it is taken out of order.
 static void
-s_forward (self_t *self, const char *address, cJSON *message)
+s_refuse (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
-    const cJSON *index = cJSON_GetObjectItemCaseSensitive (message, "block_index");
-    const cJSON *hash = cJSON_GetObjectItemCaseSensitive (message, "block_hash");
-    const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
-    if (!cJSON_IsNumber (index) || !cJSON_IsString (hash) || !cJSON_IsString (node_id)) {
-        zsys_warning ("%s: bad block notice from %s: needs block_index, block_hash, node_id",
-                      self->config->name, address);
+    self->refused++;
+    zsys_warning ("%s: refused a block notice from %s: %s (%" PRIu64 " refused so far)",
+                  self->config->name, address, reason, self->refused);
+    char key [16];
+    snprintf (key, sizeof key, "%" PRIu32, conn);
+    if (zhashx_size (self->refused_conns) > 10000)
+        zhashx_purge (self->refused_conns);
+    zhashx_insert (self->refused_conns, key, (void *) 1);
+    zc_link_error (self->bridge, conn, reason, true);
+}
+
+//  Asks the file's nodes that are not yet known who they are (a pong
+//  says node_id and public_key), now and then.
+static void
+s_ping_unknown (self_t *self, bool now)
+{
+    if (!self->trust || (!now && zclock_mono () < self->next_ping))
+        return;
+    self->next_ping = zclock_mono () + 1000;
+    const char *text = "{\"type\":\"ping\"}";
+    for (size_t i = 0; i < zc_trust_size (self->trust); i++) {
+        const char *address = zc_trust_address (self->trust, i);
+        if (!zc_trust_known (self->trust, address))
+            zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+    }
+}
+
+//  A node's notice: checked, made durable, acknowledged, queued for the
+//  server; or refused.
+static void
+s_forward (self_t *self, uint32_t conn, const char *address, cJSON *message)
+{
+    char key [16];
+    snprintf (key, sizeof key, "%" PRIu32, conn);
+    if (zhashx_lookup (self->refused_conns, key)) {
+        zc_link_done (self->bridge, conn);      //  the connection is closing
+        return;
+    }
+    const char *reason = NULL, *name = NULL;
+    zc_trust_result_t result = zc_trust_verify (self->trust, message, &reason, &name);
+    if (result == ZC_TRUST_LATER)
+        s_ping_unknown (self, true);
+    if (result != ZC_TRUST_OK) {
+        s_refuse (self, conn, address, reason);
+        return;
+    }
+    if (self->config->server && zlistx_size (self->queue) >= self->config->max_queue) {
+        s_refuse (self, conn, address, "gateway queue is full; send it again later");
         return;
     }
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
-    zsys_info ("%s: %s of block %.0f (%.16s) from node %s", self->config->name,
-               type->valuestring, index->valuedouble, hash->valuestring, node_id->valuestring);
-    if (!self->config->server)
-        return;
-    if (zlistx_size (self->queue) >= self->config->max_queue) {
-        self->dropped++;
-        zsys_error ("%s: server queue full (%zu): dropped %" PRIu64 " notice(s) so far",
-                    self->config->name, self->config->max_queue, self->dropped);
-        return;
-    }
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive (message, "block_index");
+    const cJSON *hash = cJSON_GetObjectItemCaseSensitive (message, "block_hash");
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive (message, "seq");
+    const cJSON *public_key = cJSON_GetObjectItemCaseSensitive (message, "public_key");
     char *text = zc_jcs_serialize (message);
-    if (text)
-        zlistx_add_end (self->queue, text);
+    int64_t id = 0;
+    int rc = text? zc_spool_accept (self->spool, public_key->valuestring,
+                                    (int64_t) seq->valuedouble, text, &id): -1;
+    if (rc < 0) {
+        zsys_error ("%s: cannot keep a notice from %s", self->config->name, address);
+        zc_link_error (self->bridge, conn, "gateway cannot store the notice", true);
+    }
+    else {
+        if (rc == 1) {
+            zsys_info ("%s: %s of block %.0f (%.16s) from node %s", self->config->name,
+                       type->valuestring, index->valuedouble, hash->valuestring, name);
+            if (self->config->server)
+                zlistx_add_end (self->queue, zsys_sprintf ("%" PRId64 " %s", id, text));
+            else
+                zc_spool_remove (self->spool, id);  //  nobody to tell
+        }
+        cJSON *ack = cJSON_CreateObject ();
+        cJSON_AddStringToObject (ack, "type", "notice_ack");
+        cJSON_AddNumberToObject (ack, "seq", seq->valuedouble);
+        zc_link_reply (self->bridge, conn, ack);
+    }
+    free (text);
     s_post_next (self);
+}
+
+//  True if a client address ("host:port") is in gateway/allow.
+static bool
+s_allowed (self_t *self, const char *address)
+{
+    char host [64];
+    int port;
+    if (zc_net_split (address, host, sizeof host, &port) != 0)
+        return false;
+    unsigned char client [16];
+    int family = strchr (host, ':')? AF_INET6: AF_INET;
+    if (inet_pton (family, host, client) != 1)
+        return false;
+    //  An IPv4 client seen on an IPv6 socket is judged as IPv4
+    static const unsigned char mapped [12] = { 0,0,0,0,0,0,0,0,0,0,0xff,0xff };
+    if (family == AF_INET6 && memcmp (client, mapped, 12) == 0) {
+        memmove (client, client + 12, 4);
+        family = AF_INET;
+    }
+    for (size_t i = 0; i < self->config->allow_count; i++) {
+        char net_host [64];
+        const char *cidr = self->config->allow [i];
+        const char *slash = strchr (cidr, '/');
+        size_t net_length = slash? (size_t) (slash - cidr): strlen (cidr);
+        if (net_length >= sizeof net_host)
+            continue;
+        memcpy (net_host, cidr, net_length);
+        net_host [net_length] = 0;
+        unsigned char net [16];
+        int net_family = strchr (net_host, ':')? AF_INET6: AF_INET;
+        if (net_family != family || inet_pton (net_family, net_host, net) != 1)
+            continue;
+        int bits = slash? atoi (slash + 1): (family == AF_INET? 32: 128);
+        bool match = true;
+        for (int bit = 0; bit < bits && match; bit++)
+            match = ((client [bit / 8] ^ net [bit / 8]) & (0x80 >> (bit % 8))) == 0;
+        if (match)
+            return true;
+    }
+    return false;
+}
+
+//  A client outside gateway/allow: {"status":"error","message"}, then the
+//  connection is closed.
+static void
+s_refuse_client (self_t *self, uint32_t conn, const char *address)
+{
+    zsys_warning ("%s: refused client %s: not in gateway/allow", self->config->name, address);
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "status", "error");
+    cJSON_AddStringToObject (reply, "message", "client address not allowed (gateway/allow)");
+    char *text = zc_jcs_serialize (reply);
+    cJSON_Delete (reply);
+    zsock_send (self->bridge, "s4b", "CLOSE", conn, text? text: "", text? strlen (text): (size_t) 0);
+    free (text);
 }
 
 //  Reads a purchase string field: non-empty, bounded.
@@ -435,6 +607,9 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     s_node_t *node = s_node_lookup (self, address);
+    if (!cJSON_IsObject (message) && !node && !s_allowed (self, address))
+        s_refuse_client (self, conn, address);
+    else
     if (!cJSON_IsObject (message))
         s_reply_error (self, conn, address, message? "request is not a JSON object":
                                                       "request is not JSON");
@@ -447,11 +622,23 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
             const cJSON *port = cJSON_GetObjectItemCaseSensitive (entry, "port");
             if (cJSON_IsString (host) && strlen (host->valuestring) < 256 && cJSON_IsNumber (port)
             &&  port->valuedouble >= 1 && port->valuedouble <= 65535) {
-                char address [300];
-                snprintf (address, sizeof address, "%s:%d", host->valuestring,
-                          (int) port->valuedouble);
+                char *address = zc_net_join (host->valuestring, (int) port->valuedouble);
                 s_node_add (self, address);
+                free (address);
             }
+        }
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (node && cJSON_IsString (type) && streq (type->valuestring, "pong")) {
+        //  Who the node at a file address is: its key and node_id
+        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive (message, "public_key");
+        char *error = NULL;
+        if (zc_trust_learn (self->trust, address, cJSON_IsString (node_id)? node_id->valuestring:
+                            NULL, cJSON_IsString (key)? key->valuestring: NULL, &error) != 0) {
+            zsys_error ("%s: %s", self->config->name, error);
+            free (error);
         }
         zc_link_done (self->bridge, conn);
     }
@@ -467,9 +654,11 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     else
     if (cJSON_IsString (type) && (streq (type->valuestring, "block_confirmation")
                               ||  streq (type->valuestring, "block_rollback"))) {
-        s_forward (self, address, message);
-        zc_link_done (self->bridge, conn);
+        s_forward (self, conn, address, message);
     }
+    else
+    if (!s_allowed (self, address))
+        s_refuse_client (self, conn, address);
     else
     if (!cJSON_IsString (action))
         s_reply_error (self, conn, address, "request needs a string \"action\"");
@@ -573,6 +762,8 @@ s_next_timeout (self_t *self)
         next = request->deadline;
     if (!self->posting && zlistx_size (self->queue) > 0 && self->retry_at < next)
         next = self->retry_at;
+    if (self->trust && self->next_ping < next)
+        next = self->next_ping;
     return next > now? (int) (next - now): 0;
 }
 
@@ -601,6 +792,7 @@ zc_gateway_actor (zsock_t *pipe, void *args)
         s_expire_requests (self);
         s_post_next (self);
         s_discover (self);
+        s_ping_unknown (self, false);
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);

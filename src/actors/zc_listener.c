@@ -31,6 +31,15 @@
         CLOSE conn body             answer, then drop the connection
         BROADCAST body              send body to every peer
         SEND address body           send body to one peer
+
+    Notifier link (PAIR bound at zc_endpoint ("notices", name)), so that
+    block notices go out through the bridge like everything else:
+      from the notifier
+        SEND address body           passed to the bridge
+      to the notifier, about the gateway (config->gateway) only
+        ACK seq                     it answered {"type":"notice_ack","seq"}
+        NACK reason                 it answered an error
+        DOWN                        our connection to it ended
     =========================================================================
 */
 
@@ -53,6 +62,7 @@ typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *bridge;            //  PAIR to the bridge
     zsock_t *validator;         //  PAIR to the validator
+    zsock_t *notifier;          //  PAIR to the notifier
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
@@ -133,6 +143,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     }
     self->bridge = zc_link_new ("bridge", config->name, false);
     self->validator = zc_link_new ("listener", config->name, true);
+    self->notifier = zc_link_new ("notices", config->name, true);
     return self;
 }
 
@@ -144,6 +155,7 @@ s_self_destroy (self_t **self_p)
         zlistx_destroy (&self->peers);
         zsock_destroy (&self->bridge);
         zsock_destroy (&self->validator);
+        zsock_destroy (&self->notifier);
         free (self->self_address);
         free (self);
         *self_p = NULL;
@@ -267,6 +279,8 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         cJSON *reply = cJSON_CreateObject ();
         cJSON_AddStringToObject (reply, "type", "pong");
         cJSON_AddStringToObject (reply, "node_id", self->config->node_id);
+        if (*self->config->public_key)      //  how the gateway and server learn it
+            cJSON_AddStringToObject (reply, "public_key", self->config->public_key);
         zc_link_reply (self->bridge, conn, reply);
     }
     else
@@ -360,8 +374,22 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         zc_link_done (self->bridge, conn);
     }
     else
+    if (streq (type, "notice_ack")) {
+        const cJSON *seq = cJSON_GetObjectItemCaseSensitive (message, "seq");
+        if (self->config->gateway && streq (address, self->config->gateway)
+        &&  cJSON_IsNumber (seq)) {
+            char text [32];
+            snprintf (text, sizeof text, "%.0f", seq->valuedouble);
+            zsock_send (self->notifier, "ss", "ACK", text);
+        }
+        zc_link_done (self->bridge, conn);
+    }
+    else
     if (streq (type, "error")) {
         const cJSON *error = cJSON_GetObjectItemCaseSensitive (message, "error");
+        if (self->config->gateway && streq (address, self->config->gateway))
+            zsock_send (self->notifier, "ss", "NACK",
+                        cJSON_IsString (error)? error->valuestring: "?");
         zc_debug ("%s: %s answered an error: %s", self->config->name, address,
                   cJSON_IsString (error)? error->valuestring: "?");
         zc_link_done (self->bridge, conn);
@@ -426,6 +454,41 @@ s_self_handle_validator (self_t *self)
     zmsg_destroy (&msg);
 }
 
+//  A message from the bridge: a whole message, or news of a connection of
+//  ours; the end of the one to the gateway concerns the notifier.
+static void
+s_self_handle_bridge (self_t *self)
+{
+    uint32_t conn = 0;
+    char *address = NULL, *command = NULL;
+    zframe_t *body = NULL;
+    zmsg_t *rest = NULL;
+    int rc = zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest);
+    if (rc == 1)
+        s_handle_message (self, conn, address, (const char *) zframe_data (body),
+                          zframe_size (body));
+    else
+    if (rc == 0 && command && streq (command, "DOWN") && self->config->gateway) {
+        address = zmsg_popstr (rest);
+        if (address && streq (address, self->config->gateway))
+            zsock_send (self->notifier, "s", "DOWN");
+    }
+    zstr_free (&address);
+    zframe_destroy (&body);
+    zstr_free (&command);
+    zmsg_destroy (&rest);
+}
+
+//  A notice from the notifier, for the bridge.
+static void
+s_self_handle_notifier (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->notifier);
+    if (msg)
+        zmsg_send (&msg, self->bridge);
+    zmsg_destroy (&msg);
+}
+
 //  Asks every peer its status (which tells its node_id, keeps liveness,
 //  and lets the validator see a better chain), and now and then its peers,
 //  saying where we listen so it adds us too.
@@ -457,7 +520,7 @@ zc_listener_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->bridge, self->validator, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->bridge, self->validator, self->notifier, NULL);
     while (!self->terminated) {
         int64_t wait = self->next_ping - zclock_mono ();
         void *which = zpoller_wait (poller, wait > 0? (int) wait: 0);
@@ -471,7 +534,10 @@ zc_listener_actor (zsock_t *pipe, void *args)
         }
         else
         if (which == self->bridge)
-            zc_link_dispatch (self->bridge, s_handle_message, self);
+            s_self_handle_bridge (self);
+        else
+        if (which == self->notifier)
+            s_self_handle_notifier (self);
         else
         if (which == self->validator)
             s_self_handle_validator (self);

@@ -1,48 +1,65 @@
 /*  =========================================================================
     zc_notifier - tells the gateway about blocks a node has committed
 
-    The notifier subscribes to the ledger writer's events, so it hears of
-    a block only once it is in the file, and sends the deployment's gateway
+    The ledger writer puts a notice for every block added to the node's
+    chain, and for every block a reorganization takes off it, into the
+    ledger's outbox table, in the same SQL transaction as the change
+    itself.  The notifier sends what the outbox holds to the deployment's
+    gateway, oldest first, each notice signed with the node key:
 
         {"type":"block_confirmation","block_index","block_hash","miner_id",
-         "node_id","timestamp","tx_ids":[...]}
-
-    for each block added to the node's chain, and
-
+         "node_id","timestamp","tx_ids":[...],"seq","public_key","signature"}
         {"type":"block_rollback","block_index","block_hash","node_id",
-         "tx_ids":[...]}
+         "tx_ids":[...],"seq","public_key","signature"}
 
-    for each block a reorganization takes off it, so a marketplace never
-    shows as confirmed what the chain no longer holds.  Notices go out in
-    order over one kept-open connection; while the gateway is down they
-    wait in a bounded queue and the connection is retried with backoff.
-    It runs on its own thread so that telling others never slows the
-    validator down.
+    and deletes a notice only when the gateway answers {"type":"notice_ack",
+    "seq"}.  So a node killed at any point sends, once restarted, every
+    notice the gateway has not acknowledged; the gateway drops the ones it
+    has already seen by their seq.  Notices go out in order through the
+    node's bridge (over the listener), at most S_WINDOW unacknowledged at
+    once.  A refusal, a connection that ends or acknowledgements that stop
+    coming make the notifier send again from the oldest unacknowledged
+    notice, after a pause that doubles from 100 ms to 5 s.
 
     Pipe protocol (from the node role):
+        START                   opens the ledger (after the validator has)
+                                and loads the node key -> signal 0 / -1
         $TERM                   ends the actor
 
     SUB socket connected to zc_endpoint ("ledger", name): the COMMITTED
-    and ROLLED_BACK events of zc_writer.
+    and ROLLED_BACK events of zc_writer; each says the outbox has grown.
+
+    Listener link (PAIR connected to zc_endpoint ("notices", name)):
+      to the listener
+        SEND address body       a signed notice for the gateway
+      from the listener
+        ACK seq                 the gateway acknowledged notice seq
+        NACK reason             the gateway refused a notice
+        DOWN                    the connection to the gateway ended
     =========================================================================
 */
 
 #include "zc_actors.h"
 
-#define S_MAX_QUEUE     100000      //  notices held while the gateway is down
-#define S_RETRY_MIN     100         //  first pause before redialling, msecs
+#define S_WINDOW        64          //  notices sent and not yet acknowledged
+#define S_RETRY_MIN     100         //  first pause before sending again, msecs
 #define S_RETRY_MAX     5000        //  longest pause
+#define S_ACK_MSECS     10000       //  an acknowledgement later than this: resend
 
 //  Actor state
 typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *events;            //  SUB to the ledger writer
+    zsock_t *listener;          //  PAIR to the listener
     zc_node_config_t *config;   //  node config (borrowed)
-    zc_client_t *gateway;       //  connection to the gateway, or NULL
-    zlistx_t *queue;            //  notice lines not yet sent, in order
-    int64_t retry_at;           //  when to dial the gateway again
+    zc_ledger_t *ledger;        //  our own connection to the node's file
+    zc_keys_t *keys;            //  node key, signs notices
+    int64_t inflight [S_WINDOW];    //  seqs sent, not acknowledged, in order
+    size_t inflight_count;      //  how many
+    int64_t last_sent;          //  seq of the last notice sent
+    int64_t ack_deadline;       //  when missing acknowledgements mean resend
+    int64_t retry_at;           //  no sending before then
     int64_t retry_pause;        //  current backoff
-    uint64_t dropped;           //  notices dropped, queue full
     bool terminated;            //  $TERM received
 } self_t;
 
@@ -52,8 +69,6 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self_t *self = (self_t *) zmalloc (sizeof (self_t));
     self->pipe = pipe;
     self->config = config;
-    self->queue = zlistx_new ();
-    zlistx_set_destructor (self->queue, (czmq_destructor *) zstr_free);
     self->retry_pause = S_RETRY_MIN;
     char *endpoint = zc_endpoint ("ledger", config->name);
     self->events = zsock_new (ZMQ_SUB);
@@ -61,6 +76,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     zsock_set_subscribe (self->events, "");
     zsock_connect (self->events, "%s", endpoint);
     free (endpoint);
+    self->listener = zc_link_new ("notices", config->name, false);
     return self;
 }
 
@@ -69,64 +85,127 @@ s_self_destroy (self_t **self_p)
 {
     if (*self_p) {
         self_t *self = *self_p;
-        zc_client_destroy (&self->gateway);
-        zlistx_destroy (&self->queue);
+        zc_ledger_destroy (&self->ledger);
+        zc_keys_destroy (&self->keys);
         zsock_destroy (&self->events);
+        zsock_destroy (&self->listener);
         free (self);
         *self_p = NULL;
     }
 }
 
-//  Sends queued notices while the gateway takes them.
+//  Opens the ledger (the validator's writer made it) and the node key.
+static int
+s_self_start (self_t *self)
+{
+    if (!self->config->gateway)
+        return 0;                       //  nobody to tell
+    char *path = zsys_sprintf ("%s/node_%d.sqlite3", self->config->data, self->config->port);
+    char *error = NULL;
+    self->ledger = zc_ledger_open (path, &error);
+    if (!self->ledger)
+        zsys_error ("%s: notifier cannot open %s", self->config->name, error? error: path);
+    free (error);
+    free (path);
+    path = zsys_sprintf ("%s/node.key", self->config->data);
+    self->keys = self->ledger? zc_keys_load (path): NULL;
+    if (self->ledger && !self->keys)
+        zsys_error ("%s: notifier cannot load %s", self->config->name, path);
+    free (path);
+    if (self->ledger)
+        zc_debug ("%s: %" PRId64 " notice(s) owed to the gateway", self->config->name,
+                  zc_ledger_outbox_count (self->ledger));
+    return self->ledger && self->keys? 0: -1;
+}
+
+//  Sends the outbox's next notices while the window has room.
 static void
-s_flush (self_t *self)
+s_pump (self_t *self)
 {
-    while (zlistx_size (self->queue) > 0) {
-        if (!self->gateway) {
-            if (zclock_mono () < self->retry_at)
-                return;
-            const char *error = NULL;
-            self->gateway = zc_client_new (self->config->gateway, ZC_FRAMING_LINE, &error);
-            if (!self->gateway) {
-                zc_debug ("%s: gateway %s: %s; retrying in %" PRId64 " ms", self->config->name,
-                          self->config->gateway, error? error: "?", self->retry_pause);
-                self->retry_at = zclock_mono () + self->retry_pause;
-                self->retry_pause = self->retry_pause * 2 > S_RETRY_MAX? S_RETRY_MAX:
-                                    self->retry_pause * 2;
-                return;
-            }
-            self->retry_pause = S_RETRY_MIN;
+    if (!self->ledger || zclock_mono () < self->retry_at || self->inflight_count >= S_WINDOW)
+        return;
+    zlistx_t *notices = zc_ledger_outbox_load (self->ledger, self->last_sent,
+                                               S_WINDOW - self->inflight_count);
+    cJSON *notice = (cJSON *) zlistx_first (notices);
+    while (notice) {
+        int64_t seq = (int64_t) cJSON_GetObjectItemCaseSensitive (notice, "seq")->valuedouble;
+        cJSON_AddStringToObject (notice, "node_id", self->config->node_id);
+        char *text = zc_notice_sign (notice, self->keys) == 0? zc_jcs_serialize (notice): NULL;
+        if (text) {
+            zsock_send (self->listener, "ssb", "SEND", self->config->gateway, text, strlen (text));
+            if (self->inflight_count == 0)
+                self->ack_deadline = zclock_mono () + S_ACK_MSECS;
+            self->inflight [self->inflight_count++] = seq;
         }
-        const char *line = (const char *) zlistx_first (self->queue);
-        if (zc_client_send_raw (self->gateway, line, strlen (line)) != 0) {
-            zc_client_destroy (&self->gateway);
-            self->retry_at = zclock_mono () + self->retry_pause;
-            return;
-        }
-        zlistx_delete (self->queue, NULL);
+        else
+            zsys_error ("%s: cannot sign notice %" PRId64, self->config->name, seq);
+        self->last_sent = seq;
+        free (text);
+        notice = (cJSON *) zlistx_next (notices);
     }
+    zlistx_destroy (&notices);
 }
 
-//  Splits "id,id,..." into a JSON array.
-static cJSON *
-s_tx_ids (const char *ids)
+//  Sends again from the oldest unacknowledged notice, after a pause.
+static void
+s_resend_later (self_t *self, const char *why)
 {
-    cJSON *array = cJSON_CreateArray ();
-    for (const char *cursor = ids; cursor && *cursor; ) {
-        const char *comma = strchr (cursor, ',');
-        size_t length = comma? (size_t) (comma - cursor): strlen (cursor);
-        char id [ZC_HASH_HEX + 1];
-        if (length == ZC_HASH_HEX) {
-            memcpy (id, cursor, ZC_HASH_HEX);
-            id [ZC_HASH_HEX] = 0;
-            cJSON_AddItemToArray (array, cJSON_CreateString (id));
-        }
-        cursor = comma? comma + 1: NULL;
-    }
-    return array;
+    //  One failure ends the whole window: the DOWNs of the rest of it do
+    //  not lengthen the pause again
+    if (self->inflight_count == 0 && self->retry_at > zclock_mono ())
+        return;
+    if (self->inflight_count > 0)
+        zc_debug ("%s: %s; resending %zu notice(s) in %" PRId64 " ms", self->config->name,
+                  why, self->inflight_count, self->retry_pause);
+    self->inflight_count = 0;
+    self->last_sent = 0;
+    self->retry_at = zclock_mono () + self->retry_pause;
+    self->retry_pause = self->retry_pause * 2 > S_RETRY_MAX? S_RETRY_MAX: self->retry_pause * 2;
 }
 
-//  One event from the ledger writer.
+//  The gateway has a notice: it leaves the outbox.  Acknowledgements come
+//  in the order the notices went out.
+static void
+s_acked (self_t *self, int64_t seq)
+{
+    size_t found = 0;
+    while (found < self->inflight_count && self->inflight [found] != seq)
+        found++;
+    if (found == self->inflight_count)
+        return;                         //  from before a resend
+    if (zc_ledger_outbox_remove (self->ledger, seq) != 0)
+        zsys_error ("%s: cannot delete acknowledged notice %" PRId64, self->config->name, seq);
+    memmove (self->inflight + found, self->inflight + found + 1,
+             (self->inflight_count - found - 1) * sizeof (int64_t));
+    self->inflight_count--;
+    self->ack_deadline = zclock_mono () + S_ACK_MSECS;
+    self->retry_pause = S_RETRY_MIN;
+}
+
+//  A message from the listener about our gateway connection.
+static void
+s_self_handle_listener (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->listener);
+    char *command = msg? zmsg_popstr (msg): NULL;
+    char *argument = msg? zmsg_popstr (msg): NULL;
+    if (command && streq (command, "ACK") && argument)
+        s_acked (self, (int64_t) strtoll (argument, NULL, 10));
+    else
+    if (command && streq (command, "NACK")) {
+        zsys_warning ("%s: the gateway refused a notice: %s", self->config->name,
+                      argument? argument: "?");
+        s_resend_later (self, "refused");
+    }
+    else
+    if (command && streq (command, "DOWN"))
+        s_resend_later (self, "gateway connection ended");
+    zstr_free (&command);
+    zstr_free (&argument);
+    zmsg_destroy (&msg);
+}
+
+//  One event from the ledger writer: logged; the outbox has grown.
 static void
 s_self_handle_event (self_t *self)
 {
@@ -134,45 +213,12 @@ s_self_handle_event (self_t *self)
     char *event = msg? zmsg_popstr (msg): NULL;
     char *index = msg? zmsg_popstr (msg): NULL;
     char *hash = msg? zmsg_popstr (msg): NULL;
-    bool committed = event && streq (event, "COMMITTED");
-    char *miner_id = committed? zmsg_popstr (msg): NULL;
-    char *timestamp = committed? zmsg_popstr (msg): NULL;
-    char *ids = msg? zmsg_popstr (msg): NULL;
-    if (event && index && hash && ids) {
+    if (event && index && hash)
         zsys_info ("%s: block %s %s (%.16s)", self->config->name, index,
-                   committed? "committed": "rolled back", hash);
-        if (self->config->gateway) {
-            cJSON *notice = cJSON_CreateObject ();
-            cJSON_AddStringToObject (notice, "type", committed? "block_confirmation":
-                                                                "block_rollback");
-            cJSON_AddNumberToObject (notice, "block_index", (double) atoll (index));
-            cJSON_AddStringToObject (notice, "block_hash", hash);
-            if (committed) {
-                cJSON_AddStringToObject (notice, "miner_id", miner_id? miner_id: "");
-                cJSON_AddStringToObject (notice, "timestamp", timestamp? timestamp: "");
-            }
-            cJSON_AddStringToObject (notice, "node_id", self->config->node_id);
-            cJSON_AddItemToObject (notice, "tx_ids", s_tx_ids (ids));
-            char *text = zc_jcs_serialize (notice);
-            cJSON_Delete (notice);
-            if (text && zlistx_size (self->queue) < S_MAX_QUEUE) {
-                char *line = zsys_sprintf ("%s\n", text);
-                zlistx_add_end (self->queue, line);
-            }
-            else
-            if (text)
-                zsys_error ("%s: gateway queue full: dropped %" PRIu64 " notice(s) so far",
-                            self->config->name, ++self->dropped);
-            free (text);
-            s_flush (self);
-        }
-    }
+                   streq (event, "COMMITTED")? "committed": "rolled back", hash);
     zstr_free (&event);
     zstr_free (&index);
     zstr_free (&hash);
-    zstr_free (&miner_id);
-    zstr_free (&timestamp);
-    zstr_free (&ids);
     zmsg_destroy (&msg);
 }
 
@@ -181,13 +227,15 @@ zc_notifier_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->events, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->events, self->listener, NULL);
     while (!self->terminated) {
         int timeout = -1;
-        if (zlistx_size (self->queue) > 0) {
-            int64_t wait = self->retry_at - zclock_mono ();
-            timeout = wait > 0? (int) wait: 0;
-        }
+        int64_t now = zclock_mono ();
+        if (self->ledger && self->retry_at > now)
+            timeout = (int) (self->retry_at - now);
+        else
+        if (self->inflight_count > 0)
+            timeout = self->ack_deadline > now? (int) (self->ack_deadline - now): 0;
         void *which = zpoller_wait (poller, timeout);
         if (zpoller_terminated (poller))
             break;
@@ -195,12 +243,20 @@ zc_notifier_actor (zsock_t *pipe, void *args)
             char *command = zstr_recv (pipe);
             if (!command || streq (command, "$TERM"))
                 self->terminated = true;
+            else
+            if (streq (command, "START"))
+                zsock_signal (pipe, s_self_start (self) == 0? 0: 1);
             zstr_free (&command);
         }
         else
         if (which == self->events)
             s_self_handle_event (self);
-        s_flush (self);
+        else
+        if (which == self->listener)
+            s_self_handle_listener (self);
+        if (self->inflight_count > 0 && zclock_mono () >= self->ack_deadline)
+            s_resend_later (self, "no acknowledgement");
+        s_pump (self);
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);

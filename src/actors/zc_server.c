@@ -13,16 +13,28 @@
         {"action":"health"}                     -> {"status":"ok",
                                                     "service":"market_server"}
 
+    Issue 9: a notice is recorded only if signed by the key of a node of
+    the file (pinned, or learned from a pong at the address the file gives,
+    kept in DATA/known_nodes) with that node's node_id, whether it comes
+    through the gateway or straight from anyone; anything else is logged
+    with the sender's address and reason, counted, and never recorded.  A
+    notice that cannot be judged yet (a node of the file not yet reached)
+    waits, at most S_MAX_PENDING of them, until the nodes are known.
+
     Pipe protocol (from the role):
         START                   opens market.sqlite3 in the data folder
                                 -> signal 0, or -1 with the reason logged
         $TERM                   ends the actor
 
-    Bridge link: MSG in; REPLY / DONE out (see zc_bridge).
+    Bridge link: MSG in; REPLY / DONE / SEND (ping the file's nodes) out
+    (see zc_bridge).
     =========================================================================
 */
 
 #include "zc_actors.h"
+
+#define S_MAX_PENDING   1024        //  notices waiting for their node's key
+#define S_PING_MSECS    1000        //  how often unknown nodes are asked
 
 //  Actor state
 typedef struct {
@@ -30,8 +42,20 @@ typedef struct {
     zsock_t *bridge;            //  PAIR to the bridge
     zc_service_config_t *config;    //  server config (borrowed)
     zc_market_t *market;        //  market.sqlite3
+    zc_trust_t *trust;          //  the file's nodes and their keys
+    zlistx_t *pending;          //  cJSON * notices waiting for a key, oldest first
+    uint64_t refused;           //  notices refused so far
+    int64_t next_ping;          //  when to ask unknown nodes again
     bool terminated;            //  $TERM received
 } self_t;
+
+//  zlistx destructor of a cJSON item.
+static void
+s_json_destroy (cJSON **item_p)
+{
+    cJSON_Delete (*item_p);
+    *item_p = NULL;
+}
 
 static self_t *
 s_self_new (zsock_t *pipe, zc_service_config_t *config)
@@ -40,6 +64,8 @@ s_self_new (zsock_t *pipe, zc_service_config_t *config)
     self->pipe = pipe;
     self->config = config;
     self->bridge = zc_link_new ("bridge", config->name, false);
+    self->pending = zlistx_new ();
+    zlistx_set_destructor (self->pending, (czmq_destructor *) s_json_destroy);
     return self;
 }
 
@@ -49,6 +75,8 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         zc_market_destroy (&self->market);
+        zc_trust_destroy (&self->trust);
+        zlistx_destroy (&self->pending);
         zsock_destroy (&self->bridge);
         free (self);
         *self_p = NULL;
@@ -66,7 +94,98 @@ s_self_start (self_t *self)
         zsys_error ("%s: cannot open %s", self->config->name, error? error: path);
     free (error);
     free (path);
-    return self->market? 0: -1;
+    if (!self->market)
+        return -1;
+    path = zsys_sprintf ("%s/known_nodes", self->config->data);
+    self->trust = zc_trust_new (path);
+    free (path);
+    for (size_t i = 0; i < self->config->file_node_count; i++)
+        zc_trust_add (self->trust, self->config->node_names [i], self->config->nodes [i],
+                      self->config->node_keys [i]);
+    error = NULL;
+    if (zc_trust_load (self->trust, &error) != 0) {
+        zsys_error ("%s: %s", self->config->name, error);
+        free (error);
+        return -1;
+    }
+    return 0;
+}
+
+//  Asks the file's nodes not yet known who they are.
+static void
+s_ping_unknown (self_t *self)
+{
+    if (!self->trust || zclock_mono () < self->next_ping)
+        return;
+    self->next_ping = zclock_mono () + S_PING_MSECS;
+    const char *text = "{\"type\":\"ping\"}";
+    for (size_t i = 0; i < zc_trust_size (self->trust); i++) {
+        const char *address = zc_trust_address (self->trust, i);
+        if (!zc_trust_known (self->trust, address))
+            zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+    }
+}
+
+//  Judges a notice and records it if it counts.  Takes the notice.
+//  Returns false if it must wait for a node's key.
+static bool
+s_notice (self_t *self, const char *address, cJSON *message, bool waited)
+{
+    const char *reason = NULL, *name = NULL;
+    zc_trust_result_t result = zc_trust_verify (self->trust, message, &reason, &name);
+    if (result == ZC_TRUST_LATER && !waited) {
+        if (zlistx_size (self->pending) >= S_MAX_PENDING) {
+            self->refused++;
+            zsys_warning ("%s: dropped a waiting notice: %zu wait for unknown nodes",
+                          self->config->name, zlistx_size (self->pending));
+            cJSON *oldest = (cJSON *) zlistx_detach (self->pending, NULL);
+            cJSON_Delete (oldest);
+        }
+        cJSON *entry = cJSON_CreateObject ();
+        cJSON_AddStringToObject (entry, "from", address);
+        cJSON_AddItemToObject (entry, "notice", message);
+        zlistx_add_end (self->pending, entry);
+        return false;
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
+    if (result != ZC_TRUST_OK) {
+        self->refused++;
+        zsys_warning ("%s: refused a %s from %s: %s (%" PRIu64 " refused so far)",
+                      self->config->name, type->valuestring, address, reason, self->refused);
+    }
+    else {
+        int rc = zc_market_record (self->market, message);
+        const cJSON *index = cJSON_GetObjectItemCaseSensitive (message, "block_index");
+        if (rc == 1)
+            zsys_info ("%s: %s of block %.0f from node %s", self->config->name,
+                       type->valuestring, index->valuedouble, name);
+        else
+        if (rc == 0)
+            zc_debug ("%s: %s of block %.0f from node %s changes nothing (a repeat)",
+                      self->config->name, type->valuestring, index->valuedouble, name);
+        else
+            zsys_error ("%s: cannot record a notice from %s", self->config->name, address);
+    }
+    cJSON_Delete (message);
+    return true;
+}
+
+//  Notices that waited for a key are judged again once one is learned.
+static void
+s_retry_pending (self_t *self)
+{
+    zlistx_t *waiting = self->pending;
+    self->pending = zlistx_new ();
+    zlistx_set_destructor (self->pending, (czmq_destructor *) s_json_destroy);
+    cJSON *entry;
+    while ((entry = (cJSON *) zlistx_detach (waiting, NULL))) {
+        const cJSON *from = cJSON_GetObjectItemCaseSensitive (entry, "from");
+        cJSON *message = cJSON_DetachItemFromObjectCaseSensitive (entry, "notice");
+        if (message)
+            s_notice (self, cJSON_IsString (from)? from->valuestring: "?", message, false);
+        cJSON_Delete (entry);
+    }
+    zlistx_destroy (&waiting);
 }
 
 //  Answers a bad request with {"type":"error","error":reason}.
@@ -85,8 +204,29 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     cJSON *message = zc_json_parse (data, size);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
+    bool from_node = false;
+    for (size_t i = 0; i < self->config->file_node_count && !from_node; i++)
+        from_node = streq (self->config->nodes [i], address);
     if (!cJSON_IsObject (message))
         s_reply_error (self, conn, address, "message is not a JSON object");
+    else
+    if (from_node && cJSON_IsString (type) && streq (type->valuestring, "pong")) {
+        //  A file node says who it is, at the address the file gives
+        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive (message, "public_key");
+        char *error = NULL;
+        if (zc_trust_learn (self->trust, address, cJSON_IsString (node_id)? node_id->valuestring:
+                            NULL, cJSON_IsString (key)? key->valuestring: NULL, &error) != 0) {
+            zsys_error ("%s: %s", self->config->name, error);
+            free (error);
+        }
+        else
+            s_retry_pending (self);
+        zc_link_done (self->bridge, conn);
+    }
+    else
+    if (from_node)
+        zc_link_done (self->bridge, conn);      //  other answers of a node: nothing to do
     else
     if (cJSON_IsString (action) && streq (action->valuestring, "health")) {
         cJSON *reply = cJSON_CreateObject ();
@@ -100,15 +240,11 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     else
     if (streq (type->valuestring, "block_confirmation")
     ||  streq (type->valuestring, "block_rollback")) {
-        if (zc_market_record (self->market, message) == 0) {
-            const cJSON *index = cJSON_GetObjectItemCaseSensitive (message, "block_index");
-            const cJSON *node = cJSON_GetObjectItemCaseSensitive (message, "node_id");
-            zsys_info ("%s: %s of block %.0f from node %s", self->config->name,
-                       type->valuestring, index->valuedouble, node->valuestring);
-            zc_link_done (self->bridge, conn);
-        }
-        else
-            s_reply_error (self, conn, address, "notice needs block_index, block_hash, node_id");
+        //  No reply either way (the seed's notices get none); the notice
+        //  is judged, recorded or refused
+        s_notice (self, address, message, false);
+        message = NULL;
+        zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type->valuestring, "get_confirmation")) {
@@ -131,9 +267,13 @@ zc_server_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     zpoller_t *poller = zpoller_new (pipe, self->bridge, NULL);
     while (!self->terminated) {
-        void *which = zpoller_wait (poller, -1);
-        if (!which)
+        int64_t wait = self->next_ping - zclock_mono ();
+        void *which = zpoller_wait (poller, self->trust? (wait > 0? (int) wait: 0): -1);
+        if (zpoller_terminated (poller))
             break;
+        s_ping_unknown (self);
+        if (!which)
+            continue;
         if (which == pipe) {
             char *command = zstr_recv (pipe);
             if (!command || streq (command, "$TERM"))
@@ -145,6 +285,7 @@ zc_server_actor (zsock_t *pipe, void *args)
         }
         else
             zc_link_dispatch (self->bridge, s_handle_message, self);    //  START opened the market first
+        s_ping_unknown (self);
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);

@@ -61,6 +61,8 @@ typedef struct {
     bool terminated;            //  $TERM received
 } self_t;
 
+static bool s_miner_allowed (self_t *self, const char *public_key_b64);
+
 static self_t *
 s_self_new (zsock_t *pipe, zc_node_config_t *config)
 {
@@ -106,8 +108,8 @@ s_self_start (self_t *self)
 
     self->writer = zactor_new (zc_writer_actor, config->name);
     char *path = zsys_sprintf ("%s/node_%d.sqlite3", config->data, config->port);
-    zstr_sendm (self->writer, "OPEN");
-    zstr_send (self->writer, path);
+    //  A node with a gateway owes it a notice of every change (issue 9)
+    zstr_sendx (self->writer, "OPEN", path, config->gateway? "outbox": NULL, NULL);
     int rc = zsock_wait (self->writer) == 0? 0: -1;
 
     //  Load the chain with a connection of our own (WAL lets it read
@@ -153,6 +155,9 @@ s_self_start (self_t *self)
     free (path);
     if (rc == 0)
         self->miner = zactor_new (zc_miner_actor, &config->miner_threads);
+    if (rc == 0 && !s_miner_allowed (self, zc_keys_public_b64 (self->keys)))
+        zsys_warning ("%s: network/permissioned: this node's key %s may not mine; it only"
+                      " validates and relays", config->name, zc_keys_public_b64 (self->keys));
     return rc;
 }
 
@@ -180,7 +185,9 @@ s_mine_next (self_t *self)
 {
     zc_block_destroy (&self->job);
     size_t count = zc_mempool_size (self->mempool);
-    if (count == 0 || zclock_mono () < zc_sync_hold_until (self->sync)) {
+    //  A node whose own key may not mine (network/permissioned) only relays
+    if (count == 0 || zclock_mono () < zc_sync_hold_until (self->sync)
+    ||  !s_miner_allowed (self, zc_keys_public_b64 (self->keys))) {
         zstr_send (self->miner, "STOP");
         return;
     }
@@ -365,6 +372,19 @@ s_handle_peer_status (self_t *self, const char *address, int64_t height, const c
     s_request_blocks (self, address, from);
 }
 
+//  network/permissioned (issue 9): true if the block's miner key is one the
+//  file allows (a pinned node key or one of network/miner_keys).
+static bool
+s_miner_allowed (self_t *self, const char *public_key_b64)
+{
+    if (!self->config->permissioned)
+        return true;
+    for (size_t i = 0; public_key_b64 && i < self->config->miner_key_count; i++)
+        if (streq (self->config->miner_keys [i], public_key_b64))
+            return true;
+    return false;
+}
+
 //  Tells zc_block_check which transactions were verified on arrival.
 static bool
 s_tx_verified (const char *tx_id, void *arg)
@@ -391,6 +411,12 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
     const char *error = zc_block_check (block, self->config->difficulty,
                                         self->config->max_block_txs,
                                         self->config->verify_txs, s_tx_verified, self);
+    if (!error && self->config->permissioned) {
+        char *miner_key = zc_pem_to_public_b64 (zc_block_public_key_pem (block));
+        if (!s_miner_allowed (self, miner_key))
+            error = "miner key is not allowed to mine (network/permissioned)";
+        free (miner_key);
+    }
     zc_chain_result_t result = ZC_CHAIN_INVALID;
     if (!error) {
         zc_plan_t *plan = NULL;

@@ -8,7 +8,9 @@
     commit the writer publishes what changed for the notifier.
 
     Pipe protocol (from the validator):
-        OPEN path               -> signal 0, or -1 if the file cannot be used
+        OPEN path [outbox]      -> signal 0, or -1 if the file cannot be used;
+                                with "outbox", every change also writes its
+                                block notices to the outbox table (issue 9)
         APPLY plan              zc_plan_t * (borrowed until the signal)
                                 -> signal 0, or -1 if nothing was written
         POOL txs count          zc_tx_t ** (borrowed until the signal): keep
@@ -112,9 +114,13 @@ s_self_handle_pipe (self_t *self)
     else
     if (streq (command, "OPEN")) {
         char *path = zmsg_popstr (msg);
+        char *outbox = zmsg_popstr (msg);
         char *error = NULL;
         zc_ledger_destroy (&self->ledger);
         self->ledger = path? zc_ledger_open (path, &error): NULL;
+        if (self->ledger && outbox && streq (outbox, "outbox"))
+            zc_ledger_set_outbox (self->ledger, true);
+        zstr_free (&outbox);
         if (!self->ledger)
             zsys_error ("%s: cannot open ledger %s", self->name, error? error: "(no path)");
         zsock_signal (self->pipe, self->ledger? 0: 1);

@@ -314,3 +314,29 @@ zc_verify_pem (const char *public_pem, const void *data, size_t size,
     ERR_clear_error ();
     return valid;
 }
+
+//  Base64 of the raw 32-byte key of a PEM (SubjectPublicKeyInfo) Ed25519
+//  public key: how a block's miner key compares with the keys a config
+//  file pins.  NULL on any malformed input.  Caller frees.
+char *
+zc_pem_to_public_b64 (const char *public_pem)
+{
+    size_t length = public_pem? strlen (public_pem): 0;
+    if (length == 0 || length > ZC_KEY_FILE_MAX)
+        return NULL;
+    EVP_PKEY *pkey = NULL;
+    BIO *bio = BIO_new_mem_buf (public_pem, (int) length);
+    if (bio) {
+        pkey = PEM_read_bio_PUBKEY (bio, NULL, s_no_passphrase, NULL);
+        BIO_free (bio);
+    }
+    char *result = NULL;
+    uint8_t raw [ZC_ED25519_PUBLIC];
+    size_t raw_size = sizeof raw;
+    if (pkey && EVP_PKEY_get_id (pkey) == EVP_PKEY_ED25519
+    &&  EVP_PKEY_get_raw_public_key (pkey, raw, &raw_size) == 1 && raw_size == sizeof raw)
+        result = zc_base64_encode (raw, raw_size);
+    EVP_PKEY_free (pkey);
+    ERR_clear_error ();
+    return result;
+}

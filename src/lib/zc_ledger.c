@@ -18,6 +18,7 @@
 #include "zchain.h"
 #include <inttypes.h>
 #include <sqlite3.h>
+#include <time.h>
 
 struct _zc_ledger_t {
     sqlite3 *db;                //  the open file
@@ -28,6 +29,8 @@ struct _zc_ledger_t {
     sqlite3_stmt *has_tx;       //  prepared lookup of a tx id
     sqlite3_stmt *pool_insert;  //  prepared INSERT into mempool
     sqlite3_stmt *pool_delete;  //  prepared DELETE from mempool
+    bool outbox;                //  block notices go to the outbox table
+    int64_t last_seq;           //  seq of the last notice written
 };
 
 static const char *s_schema =
@@ -57,7 +60,20 @@ static const char *s_schema =
     "  sender TEXT NOT NULL,"
     "  data TEXT NOT NULL,"
     "  signature TEXT NOT NULL,"
-    "  received TEXT NOT NULL);";
+    "  received TEXT NOT NULL);"
+    //  Block notices the node owes its gateway, written in the SQL
+    //  transaction of the change they report, deleted once acknowledged
+    "CREATE TABLE IF NOT EXISTS outbox ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  block_index INTEGER NOT NULL,"
+    "  block_hash TEXT NOT NULL,"
+    "  miner_id TEXT,"
+    "  timestamp TEXT,"
+    "  tx_ids TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS outbox_seq ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  last INTEGER NOT NULL);";
 
 //  Runs SQL that returns no rows; on failure records the message.
 static int
@@ -279,6 +295,190 @@ zc_ledger_block (zc_ledger_t *self, int64_t index)
     return block;
 }
 
+//  ---------------------------------------------------------------------
+//  The outbox: block notices owed to the gateway (issue 9)
+
+//  Adds one notice row; the caller holds the SQL transaction.  seq only
+//  grows, across restarts and even a ledger made anew with the same key:
+//  it is at least the wall clock in microseconds.
+static int
+s_outbox_add (zc_ledger_t *self, const char *type, int64_t index, const char *hash,
+              const char *miner_id, const char *timestamp, const char *tx_ids)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    int64_t clock = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
+    int64_t seq = self->last_seq + 1 > clock? self->last_seq + 1: clock;
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2 (self->db, "INSERT INTO outbox (seq, type, block_index,"
+                                 " block_hash, miner_id, timestamp, tx_ids)"
+                                 " VALUES (?,?,?,?,?,?,?)", -1, &stmt, NULL) == SQLITE_OK? 0: -1;
+    if (rc == 0) {
+        sqlite3_bind_int64 (stmt, 1, seq);
+        sqlite3_bind_text (stmt, 2, type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (stmt, 3, index);
+        sqlite3_bind_text (stmt, 4, hash, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 5, miner_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 6, timestamp, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 7, tx_ids, -1, SQLITE_STATIC);
+        rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+    }
+    sqlite3_finalize (stmt);
+    char sql [128];
+    snprintf (sql, sizeof sql, "INSERT OR REPLACE INTO outbox_seq (id, last)"
+              " VALUES (1, %" PRId64 ")", seq);
+    if (rc == 0)
+        rc = s_exec (self, sql);
+    if (rc == 0)
+        self->last_seq = seq;
+    else
+        zsys_error ("ledger: cannot write a notice of block %" PRId64 ": %s", index,
+                    sqlite3_errmsg (self->db));
+    return rc;
+}
+
+//  A block_confirmation row for a block being added.
+static int
+s_outbox_confirmation (zc_ledger_t *self, zc_block_t *block)
+{
+    size_t count = zc_block_tx_count (block);
+    char *ids = (char *) malloc (count * (ZC_HASH_HEX + 1) + 1);
+    size_t used = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            ids [used++] = ',';
+        memcpy (ids + used, zc_tx_id (zc_block_tx (block, i)), ZC_HASH_HEX);
+        used += ZC_HASH_HEX;
+    }
+    ids [used] = 0;
+    int rc = s_outbox_add (self, "block_confirmation", zc_block_index (block),
+                           zc_block_hash (block), zc_block_miner_id (block),
+                           zc_block_timestamp (block), ids);
+    free (ids);
+    return rc;
+}
+
+//  block_rollback rows for the blocks above fork_height, tip first, read
+//  before they are deleted.
+static int
+s_outbox_rollbacks (zc_ledger_t *self, int64_t fork_height)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT b.\"index\", b.current_hash,"
+                            " (SELECT group_concat (id, ',') FROM (SELECT id FROM transactions"
+                            "  WHERE block_hash = b.current_hash ORDER BY position))"
+                            " FROM blocks b WHERE b.\"index\" > ? ORDER BY b.\"index\" DESC",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64 (stmt, 1, fork_height);
+    int rc = 0, step;
+    zlistx_t *rows = zlistx_new ();
+    zlistx_set_destructor (rows, (czmq_destructor *) zstr_free);
+    while ((step = sqlite3_step (stmt)) == SQLITE_ROW)
+        zlistx_add_end (rows, zsys_sprintf ("%" PRId64 " %s %s", sqlite3_column_int64 (stmt, 0),
+                                            s_text (stmt, 1), s_text (stmt, 2)));
+    if (step != SQLITE_DONE)
+        rc = -1;
+    sqlite3_finalize (stmt);
+    for (char *row = (char *) zlistx_first (rows); row && rc == 0;
+         row = (char *) zlistx_next (rows)) {
+        char hash [ZC_HASH_HEX + 1];
+        int64_t index = 0;
+        int offset = 0;
+        if (sscanf (row, "%" SCNd64 " %64s %n", &index, hash, &offset) < 2)
+            rc = -1;
+        else
+            rc = s_outbox_add (self, "block_rollback", index, hash, NULL, NULL,
+                               offset > 0? row + offset: "");
+    }
+    zlistx_destroy (&rows);
+    return rc;
+}
+
+//  Block notices go to the outbox table from now on (a node with a gateway).
+void
+zc_ledger_set_outbox (zc_ledger_t *self, bool outbox)
+{
+    self->outbox = outbox;
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT last FROM outbox_seq WHERE id = 1",
+                            -1, &stmt, NULL) == SQLITE_OK
+    &&  sqlite3_step (stmt) == SQLITE_ROW)
+        self->last_seq = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+}
+
+//  zlistx destructor of a cJSON item.
+static void
+s_json_destroy (cJSON **item_p)
+{
+    cJSON_Delete (*item_p);
+    *item_p = NULL;
+}
+
+//  Up to max notices with seq above after, oldest first: JSON objects with
+//  type, block_index, block_hash, (miner_id, timestamp,) tx_ids and seq.
+zlistx_t *
+zc_ledger_outbox_load (zc_ledger_t *self, int64_t after, size_t max)
+{
+    zlistx_t *notices = zlistx_new ();
+    zlistx_set_destructor (notices, (czmq_destructor *) s_json_destroy);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT seq, type, block_index, block_hash, miner_id,"
+                            " timestamp, tx_ids FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                            -1, &stmt, NULL) != SQLITE_OK)
+        return notices;
+    sqlite3_bind_int64 (stmt, 1, after);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) max);
+    while (sqlite3_step (stmt) == SQLITE_ROW) {
+        cJSON *notice = cJSON_CreateObject ();
+        cJSON_AddStringToObject (notice, "type", s_text (stmt, 1));
+        cJSON_AddNumberToObject (notice, "block_index", (double) sqlite3_column_int64 (stmt, 2));
+        cJSON_AddStringToObject (notice, "block_hash", s_text (stmt, 3));
+        if (streq (s_text (stmt, 1), "block_confirmation")) {
+            cJSON_AddStringToObject (notice, "miner_id", s_text (stmt, 4));
+            cJSON_AddStringToObject (notice, "timestamp", s_text (stmt, 5));
+        }
+        cJSON *ids = cJSON_AddArrayToObject (notice, "tx_ids");
+        const char *cursor = s_text (stmt, 6);
+        while (strlen (cursor) >= ZC_HASH_HEX) {
+            char id [ZC_HASH_HEX + 1];
+            memcpy (id, cursor, ZC_HASH_HEX);
+            id [ZC_HASH_HEX] = 0;
+            cJSON_AddItemToArray (ids, cJSON_CreateString (id));
+            cursor += ZC_HASH_HEX;
+            if (*cursor == ',')
+                cursor++;
+        }
+        cJSON_AddNumberToObject (notice, "seq", (double) sqlite3_column_int64 (stmt, 0));
+        zlistx_add_end (notices, notice);
+    }
+    sqlite3_finalize (stmt);
+    return notices;
+}
+
+//  Deletes the notice with that seq (the gateway acknowledged it).
+int
+zc_ledger_outbox_remove (zc_ledger_t *self, int64_t seq)
+{
+    char sql [96];
+    snprintf (sql, sizeof sql, "DELETE FROM outbox WHERE seq = %" PRId64, seq);
+    return s_exec (self, sql);
+}
+
+//  Notices still owed.
+int64_t
+zc_ledger_outbox_count (zc_ledger_t *self)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t count = -1;
+    if (sqlite3_prepare_v2 (self->db, "SELECT COUNT(*) FROM outbox", -1, &stmt, NULL) == SQLITE_OK
+    &&  sqlite3_step (stmt) == SQLITE_ROW)
+        count = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return count;
+}
+
 //  Swaps the chain above fork_height for the given blocks, in one SQL
 //  transaction; checks the new blocks link onto the block at fork_height.
 int
@@ -289,7 +489,7 @@ zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
     zc_timestamp_now (now);
     if (s_exec (self, "BEGIN IMMEDIATE") != 0)
         return -1;
-    int rc = 0;
+    int rc = self->outbox? s_outbox_rollbacks (self, fork_height): 0;
     //  Transactions of the blocks taken off wait again (those the new
     //  blocks hold leave the mempool table as each is inserted)
     char *sql = zsys_sprintf (
@@ -301,7 +501,8 @@ zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
         " (SELECT current_hash FROM blocks WHERE \"index\" > %" PRId64 ");"
         "DELETE FROM blocks WHERE \"index\" > %" PRId64 ";",
         fork_height, fork_height, fork_height);
-    rc = s_exec (self, sql);
+    if (rc == 0)
+        rc = s_exec (self, sql);
     free (sql);
 
     //  The first new block must sit on the block at fork_height
@@ -321,6 +522,8 @@ zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
         link = zc_block_hash (blocks [i]);
     }
     zc_block_destroy (&fork);
+    for (size_t i = 0; i < count && rc == 0 && self->outbox; i++)
+        rc = s_outbox_confirmation (self, blocks [i]);
     if (rc == 0)
         rc = s_exec (self, "COMMIT");
     if (rc != 0)

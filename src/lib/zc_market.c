@@ -9,11 +9,19 @@
 
     Invariant: confirmed_txs holds (tx_id, node_id) at most once, the
     block in which that node's chain holds the transaction now.
+
+    Issue 9: notices are counted by node key, not node_id string: the
+    server has checked each one's signature before it gets here.
+    tx_confirmations holds (tx_id, node_key) at most once; confirmed_blocks
+    the blocks each key confirmed and has not rolled back, so a rollback
+    counts only from a node that confirmed the block; sources the highest
+    seq recorded per key, so a notice delivered twice counts once.
     =========================================================================
 */
 
 #include "zchain.h"
 #include <sqlite3.h>
+#include <stdarg.h>
 
 struct _zc_market_t {
     sqlite3 *db;                //  market.sqlite3
@@ -35,7 +43,22 @@ static const char *s_schema =
     "  node_id TEXT NOT NULL,"
     "  block_hash TEXT NOT NULL,"
     "  block_index INTEGER NOT NULL,"
-    "  PRIMARY KEY (tx_id, node_id));";
+    "  PRIMARY KEY (tx_id, node_id));"
+    "CREATE TABLE IF NOT EXISTS tx_confirmations ("
+    "  tx_id TEXT NOT NULL,"
+    "  node_key TEXT NOT NULL,"
+    "  node_id TEXT NOT NULL,"
+    "  block_hash TEXT NOT NULL,"
+    "  block_index INTEGER NOT NULL,"
+    "  PRIMARY KEY (tx_id, node_key));"
+    "CREATE TABLE IF NOT EXISTS confirmed_blocks ("
+    "  block_hash TEXT NOT NULL,"
+    "  node_key TEXT NOT NULL,"
+    "  PRIMARY KEY (block_hash, node_key));"
+    "CREATE TABLE IF NOT EXISTS sources ("
+    "  node_key TEXT PRIMARY KEY,"
+    "  node_id TEXT NOT NULL,"
+    "  last_seq INTEGER NOT NULL);";
 
 //  Opens or creates the file.
 zc_market_t *
@@ -74,81 +97,108 @@ s_string (const cJSON *json, const char *name)
     return cJSON_IsString (item)? item->valuestring: NULL;
 }
 
-//  Records one notice and what it confirms or withdraws, in one SQL
-//  transaction.  -1 if the notice is malformed or cannot be written.
+//  Runs one statement with text/integer parameters given as a format of
+//  't' (text) and 'i' (int64) characters; -1 on failure, else SQLITE_ROW
+//  or SQLITE_DONE (with *value_p the first column of a row, if set).
+static int
+s_run (sqlite3 *db, const char *sql, const char *format, int64_t *value_p, ...)
+{
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return -1;
+    va_list args;
+    va_start (args, value_p);
+    for (int i = 0; format [i]; i++)
+        if (format [i] == 't')
+            sqlite3_bind_text (stmt, i + 1, va_arg (args, const char *), -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_int64 (stmt, i + 1, va_arg (args, int64_t));
+    va_end (args);
+    int rc = sqlite3_step (stmt);
+    if (rc == SQLITE_ROW && value_p)
+        *value_p = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE? rc: -1;
+}
+
+//  Records one checked notice and what it confirms or withdraws, in one
+//  SQL transaction.  1 if recorded, 0 if it changes nothing (seen before,
+//  or a rollback of a block this node never confirmed), -1 if malformed
+//  or not written.
 int
 zc_market_record (zc_market_t *self, const cJSON *notice)
 {
     const char *type = s_string (notice, "type");
     const char *hash = s_string (notice, "block_hash");
     const char *node_id = s_string (notice, "node_id");
+    const char *key = s_string (notice, "public_key");
     const cJSON *index = cJSON_GetObjectItemCaseSensitive (notice, "block_index");
+    const cJSON *seq_item = cJSON_GetObjectItemCaseSensitive (notice, "seq");
     const cJSON *tx_ids = cJSON_GetObjectItemCaseSensitive (notice, "tx_ids");
-    if (!type || !hash || !node_id || !cJSON_IsNumber (index)
+    if (!type || !hash || !node_id || !key || !cJSON_IsNumber (index) || !cJSON_IsNumber (seq_item)
     ||  (!streq (type, "block_confirmation") && !streq (type, "block_rollback")))
         return -1;
     bool confirm = streq (type, "block_confirmation");
+    int64_t seq = (int64_t) seq_item->valuedouble;
+    int64_t block_index = (int64_t) index->valuedouble;
     char *body = zc_jcs_serialize (notice);
     char now [ZC_TIMESTAMP_LEN + 1];
     zc_timestamp_now (now);
-    int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK? 0: -1;
-    sqlite3_stmt *stmt = NULL;
-    if (rc == 0
-    &&  sqlite3_prepare_v2 (self->db, "INSERT INTO notices (type, block_index, block_hash,"
-                            " miner_id, node_id, timestamp, received_at, body)"
-                            " VALUES (?,?,?,?,?,?,?,?)", -1, &stmt, NULL) == SQLITE_OK) {
-        sqlite3_bind_text (stmt, 1, type, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (stmt, 2, (sqlite3_int64) index->valuedouble);
-        sqlite3_bind_text (stmt, 3, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 4, s_string (notice, "miner_id"), -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 5, node_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 6, s_string (notice, "timestamp"), -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 7, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 8, body? body: "", -1, SQLITE_STATIC);
-        if (sqlite3_step (stmt) != SQLITE_DONE)
+    int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK? 1: -1;
+    int64_t last = 0, confirmed = 0;
+    if (rc == 1 && s_run (self->db, "SELECT last_seq FROM sources WHERE node_key = ?", "t",
+                          &last, key) < 0)
+        rc = -1;
+    if (rc == 1 && last >= seq)
+        rc = 0;                         //  delivered before
+    if (rc == 1 && !confirm
+    &&  s_run (self->db, "SELECT COUNT(*) FROM confirmed_blocks WHERE block_hash = ?"
+               " AND node_key = ?", "tt", &confirmed, hash, key) < 0)
+        rc = -1;
+    if (rc == 1 && s_run (self->db, "INSERT OR REPLACE INTO sources (node_key, node_id, last_seq)"
+                          " VALUES (?,?,?)", "tti", NULL, key, node_id, seq) < 0)
+        rc = -1;
+    if (rc == 1 && !confirm && confirmed == 0)
+        rc = 2;                         //  a rollback of a block it never confirmed
+    if (rc == 1
+    &&  s_run (self->db, "INSERT INTO notices (type, block_index, block_hash, miner_id, node_id,"
+               " timestamp, received_at, body) VALUES (?,?,?,?,?,?,?,?)", "titttttt", NULL,
+               type, block_index, hash, s_string (notice, "miner_id"), node_id,
+               s_string (notice, "timestamp"), now, body? body: "") < 0)
+        rc = -1;
+    if (rc == 1 && confirm) {
+        if (s_run (self->db, "INSERT OR IGNORE INTO confirmed_blocks (block_hash, node_key)"
+                   " VALUES (?,?)", "tt", NULL, hash, key) < 0)
             rc = -1;
-    }
-    else
-        rc = -1;
-    sqlite3_finalize (stmt);
-    stmt = NULL;
-    //  A confirmation adds (tx, node) rows; a rollback removes the node's
-    //  rows for that block
-    const char *sql = confirm
-        ? "INSERT OR REPLACE INTO confirmed_txs (tx_id, node_id, block_hash, block_index)"
-          " VALUES (?,?,?,?)"
-        : "DELETE FROM confirmed_txs WHERE node_id = ? AND block_hash = ?";
-    if (rc == 0 && sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-        rc = -1;
-    if (rc == 0 && confirm) {
         const cJSON *tx_id;
-        cJSON_ArrayForEach (tx_id, tx_ids) {
-            if (!cJSON_IsString (tx_id))
-                continue;
-            sqlite3_reset (stmt);
-            sqlite3_bind_text (stmt, 1, tx_id->valuestring, -1, SQLITE_STATIC);
-            sqlite3_bind_text (stmt, 2, node_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text (stmt, 3, hash, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (stmt, 4, (sqlite3_int64) index->valuedouble);
-            if (sqlite3_step (stmt) != SQLITE_DONE)
+        cJSON_ArrayForEach (tx_id, tx_ids)
+            if (rc == 1 && cJSON_IsString (tx_id)
+            &&  s_run (self->db, "INSERT OR REPLACE INTO tx_confirmations (tx_id, node_key,"
+                       " node_id, block_hash, block_index) VALUES (?,?,?,?,?)", "tttti", NULL,
+                       tx_id->valuestring, key, node_id, hash, block_index) < 0)
                 rc = -1;
-        }
     }
     else
-    if (rc == 0) {
-        sqlite3_bind_text (stmt, 1, node_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 2, hash, -1, SQLITE_STATIC);
-        if (sqlite3_step (stmt) != SQLITE_DONE)
+    if (rc == 1) {
+        if (s_run (self->db, "DELETE FROM confirmed_blocks WHERE block_hash = ? AND node_key = ?",
+                   "tt", NULL, hash, key) < 0
+        ||  s_run (self->db, "DELETE FROM tx_confirmations WHERE block_hash = ? AND node_key = ?",
+                   "tt", NULL, hash, key) < 0)
             rc = -1;
     }
-    sqlite3_finalize (stmt);
-    sqlite3_exec (self->db, rc == 0? "COMMIT": "ROLLBACK", NULL, NULL, NULL);
+    if (rc == 2)
+        rc = 0;
+    if (rc >= 0 && sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = -1;
+    if (rc < 0)
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
     free (body);
     return rc;
 }
 
 //  What the market knows of a transaction: {"type":"confirmation","tx_id",
-//  "confirmed","nodes","node_ids","block_hash","block_index"}.
+//  "confirmed","nodes","node_ids","block_hash","block_index"}; nodes
+//  counts distinct node keys.
 cJSON *
 zc_market_lookup (zc_market_t *self, const char *tx_id)
 {
@@ -159,7 +209,7 @@ zc_market_lookup (zc_market_t *self, const char *tx_id)
     sqlite3_stmt *stmt = NULL;
     int count = 0;
     if (sqlite3_prepare_v2 (self->db, "SELECT node_id, block_hash, block_index"
-                            " FROM confirmed_txs WHERE tx_id = ? ORDER BY node_id",
+                            " FROM tx_confirmations WHERE tx_id = ? ORDER BY node_id",
                             -1, &stmt, NULL) == SQLITE_OK) {
         sqlite3_bind_text (stmt, 1, tx_id, -1, SQLITE_STATIC);
         while (sqlite3_step (stmt) == SQLITE_ROW) {

@@ -18,9 +18,12 @@ s_usage (FILE *stream)
 {
     fprintf (stream,
         "usage: zchaind -c FILE [-v] [INSTANCE...]\n"
+        "       zchaind -c FILE --init [INSTANCE...]\n"
         "  -c FILE     deployment config (ZPL), e.g. etc/zchain.conf\n"
         "  -v          verbose: log every block and peer exchange\n"
         "  INSTANCE    instance names from FILE (default: all of them)\n"
+        "  --init      make the node keys the instances lack and print the\n"
+        "              `key = ...` lines that pin them in FILE, then exit\n"
         "  --version   print the version and exit\n");
 }
 
@@ -42,12 +45,16 @@ main (int argc, char *argv [])
     const char *path = NULL;
     const char **names = (const char **) calloc ((size_t) argc, sizeof (char *));
     size_t name_count = 0;
+    bool init = false;
     for (int arg = 1; arg < argc; arg++) {
         if (streq (argv [arg], "-c") && arg + 1 < argc)
             path = argv [++arg];
         else
         if (streq (argv [arg], "-v"))
             zc_verbose = true;
+        else
+        if (streq (argv [arg], "--init"))
+            init = true;
         else
         if (streq (argv [arg], "-h") || streq (argv [arg], "--help")) {
             s_usage (stdout);
@@ -90,6 +97,13 @@ main (int argc, char *argv [])
             free (names);
             return 2;
         }
+
+    if (init) {
+        int init_rc = zc_config_init_keys (config, names, name_count, stdout);
+        zc_config_destroy (&config);
+        free (names);
+        return init_rc == 0? 0: 1;
+    }
 
     //  Signals are taken by sigwait below, in this thread only: block them
     //  before any thread exists so every thread inherits the mask

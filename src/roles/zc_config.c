@@ -13,6 +13,8 @@
             max_message = 4194304   # bytes in one message, at most
             max_mempool = 100000    # transactions waiting, at most
             miners = 0              # hashing threads per node, 0 = cores
+            permissioned = no       # yes: only allowed keys' blocks count
+            miner_keys = "K1, K2"   # allowed besides the pinned node keys
         node
             n1
                 host = 127.0.0.1
@@ -20,11 +22,13 @@
                 data = var/n1
                 peers = "127.0.0.1:13247"   # optional: replaces the
                                             # default, every other node
+                key = "base64"      # optional: pins node.key's public key
         gateway
             host = 127.0.0.1        # RPC_LISTEN_HOST
             port = 13300            # RPC_LISTEN_PORT
             data = var/gateway      # the gateway's signing key
             max_queue = 100000      # confirmations held while the server is down
+            allow = "127.0.0.0/8, ::1"  # client networks served
         server
             host = 127.0.0.1        # SERVER_NOTIFY_HOST
             port = 13400            # SERVER_NOTIFY_PORT
@@ -35,6 +39,9 @@
 #include "zc_roles.h"
 #include <errno.h>
 #include <limits.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 struct _zc_config_t {
     char *path;                 //  the file, for messages
@@ -59,6 +66,15 @@ s_service_destroy (zc_service_config_t **service_p)
             free (service->nodes [i]);
         free (service->nodes);
         free (service->server);
+        for (size_t i = 0; i < service->file_node_count; i++) {
+            free (service->node_names [i]);
+            free (service->node_keys [i]);
+        }
+        free (service->node_names);
+        free (service->node_keys);
+        for (size_t i = 0; i < service->allow_count; i++)
+            free (service->allow [i]);
+        free (service->allow);
         free (service);
         *service_p = NULL;
     }
@@ -77,6 +93,11 @@ s_node_destroy (zc_node_config_t **node_p)
             free (node->peers [i]);
         free (node->peers);
         free (node->gateway);
+        free (node->file);
+        free (node->pinned_key);
+        for (size_t i = 0; i < node->miner_key_count; i++)
+            free (node->miner_keys [i]);
+        free (node->miner_keys);
         free (node);
         *node_p = NULL;
     }
@@ -169,6 +190,50 @@ s_add_name (zc_config_t *self, const char *name)
     return NULL;
 }
 
+//  True if text is base64 of exactly 32 bytes: an Ed25519 public key.
+static bool
+s_valid_key (const char *text)
+{
+    size_t size = 0;
+    uint8_t *raw = text? zc_base64_decode (text, &size): NULL;
+    free (raw);
+    return raw && size == 32;
+}
+
+//  network/permissioned and network/miner_keys (issue 9).  The keys
+//  listed are kept in the template; the pinned node keys join them once
+//  every node is read.
+static char *
+s_read_permissioned (zc_config_t *self, zconfig_t *section, zc_node_config_t *net)
+{
+    const char *permissioned = zconfig_get (section, "permissioned", "no");
+    if (streq (permissioned, "yes"))
+        net->permissioned = true;
+    else
+    if (!streq (permissioned, "no"))
+        return zsys_sprintf ("%s: network/permissioned: must be 'yes' or 'no' (got '%s')",
+                             self->path, permissioned);
+    const char *keys = zconfig_get (section, "miner_keys", NULL);
+    if (keys) {
+        char *list = strdup (keys);
+        char *saveptr = NULL;
+        for (char *item = strtok_r (list, ", ", &saveptr); item;
+             item = strtok_r (NULL, ", ", &saveptr)) {
+            if (!s_valid_key (item)) {
+                char *error = zsys_sprintf ("%s: network/miner_keys: '%s' is not the base64"
+                                            " of a 32-byte Ed25519 public key", self->path, item);
+                free (list);
+                return error;
+            }
+            net->miner_keys = (char **) realloc (net->miner_keys,
+                              (net->miner_key_count + 1) * sizeof (char *));
+            net->miner_keys [net->miner_key_count++] = strdup (item);
+        }
+        free (list);
+    }
+    return NULL;
+}
+
 //  Reads the network section into a template node config.
 static char *
 s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
@@ -183,7 +248,8 @@ s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
     if (!section)
         return NULL;
     static const char *known [] = { "difficulty", "max_block_txs", "tx_policy",
-                                    "max_message", "max_mempool", "miners", NULL };
+                                    "max_message", "max_mempool", "miners",
+                                    "permissioned", "miner_keys", NULL };
     char *error = s_check_keys (self, section, "network", known);
     long long value = net->difficulty;
     if (!error && !(error = s_get_int (self, section, "network", "difficulty", 0, 32, &value)))
@@ -212,6 +278,8 @@ s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
             error = zsys_sprintf ("%s: network/tx_policy: must be 'verify' or 'open' (got '%s')",
                                   self->path, policy);
     }
+    if (!error)
+        error = s_read_permissioned (self, section, net);
     return error;
 }
 
@@ -221,7 +289,7 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
 {
     const char *name = zconfig_name (section);
     char *where = zsys_sprintf ("node/%s", name);
-    static const char *known [] = { "host", "port", "data", "peers", "miners", NULL };
+    static const char *known [] = { "host", "port", "data", "peers", "miners", "key", NULL };
     char *error = s_check_keys (self, section, where, known);
     zc_node_config_t *node = (zc_node_config_t *) zmalloc (sizeof (zc_node_config_t));
     *node = *net;
@@ -229,6 +297,15 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
     node->peers = NULL;
     node->peer_count = 0;
     node->gateway = NULL;
+    node->miner_keys = NULL;
+    node->miner_key_count = 0;
+    node->file = strdup (self->path);
+    const char *key = zconfig_get (section, "key", NULL);
+    if (!error && key && !s_valid_key (key))
+        error = zsys_sprintf ("%s: %s/key: '%s' is not the base64 of a 32-byte Ed25519"
+                              " public key (zchaind -c FILE --init prints it)",
+                              self->path, where, key);
+    node->pinned_key = key && !error? strdup (key): NULL;
     const char *host = zconfig_get (section, "host", "");
     const char *data = zconfig_get (section, "data", "");
     long long value = 0;
@@ -278,6 +355,50 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
     return error;
 }
 
+//  True if text is an IPv4 or IPv6 address with an optional /prefix.
+static bool
+s_valid_cidr (const char *text)
+{
+    char host [64];
+    const char *slash = strchr (text, '/');
+    size_t length = slash? (size_t) (slash - text): strlen (text);
+    if (length == 0 || length >= sizeof host)
+        return false;
+    memcpy (host, text, length);
+    host [length] = 0;
+    unsigned char address [16];
+    int family = strchr (host, ':')? AF_INET6: AF_INET;
+    if (inet_pton (family, host, address) != 1)
+        return false;
+    long long bits = 0;
+    return !slash || s_parse_int (slash + 1, 0, family == AF_INET? 32: 128, &bits);
+}
+
+//  gateway/allow: the client networks the gateway serves (issue 9).
+static char *
+s_read_allow (zc_config_t *self, zconfig_t *section, const char *name,
+              zc_service_config_t *service)
+{
+    if (!streq (name, "gateway"))
+        return NULL;
+    const char *allow = zconfig_get (section, "allow", "127.0.0.0/8, ::1");
+    char *list = strdup (allow);
+    char *saveptr = NULL, *error = NULL;
+    for (char *item = strtok_r (list, ", ", &saveptr); item && !error;
+         item = strtok_r (NULL, ", ", &saveptr)) {
+        if (!s_valid_cidr (item))
+            error = zsys_sprintf ("%s: gateway/allow: '%s' is not an address or"
+                                  " address/prefix", self->path, item);
+        else {
+            service->allow = (char **) realloc (service->allow,
+                             (service->allow_count + 1) * sizeof (char *));
+            service->allow [service->allow_count++] = strdup (item);
+        }
+    }
+    free (list);
+    return error;
+}
+
 //  Reads the gateway or server section, if the file has it.
 static char *
 s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
@@ -286,7 +407,9 @@ s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
     zconfig_t *section = zconfig_locate (root, name);
     if (!section)
         return NULL;
-    static const char *known [] = { "host", "port", "data", "max_queue", NULL };
+    static const char *known_gateway [] = { "host", "port", "data", "max_queue", "allow", NULL };
+    static const char *known_server [] = { "host", "port", "data", NULL };
+    const char **known = streq (name, "gateway")? known_gateway: known_server;
     char *error = s_check_keys (self, section, name, known);
     zc_service_config_t *service = (zc_service_config_t *) zmalloc (sizeof (zc_service_config_t));
     service->name = strdup (name);
@@ -307,6 +430,8 @@ s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
     value = (long long) service->max_queue;
     if (!error && !(error = s_get_int (self, section, name, "max_queue", 1, 100000000, &value)))
         service->max_queue = (size_t) value;
+    if (!error)
+        error = s_read_allow (self, section, name, service);
     if (!error)
         error = s_add_name (self, name);
     if (error)
@@ -365,6 +490,46 @@ zc_config_load (const char *path, char **error_p)
         for (size_t i = 0; i < self->node_count; i++)
             self->nodes [i]->gateway = zc_net_join (gateway->host, gateway->port);
     }
+
+    //  Issue 9: the gateway and the server know the file's nodes and their
+    //  pinned keys; every node knows which keys may sign blocks
+    zc_service_config_t *services [] = { self->gateway, self->server };
+    for (size_t s = 0; s < 2 && !error; s++) {
+        zc_service_config_t *service = services [s];
+        if (!service)
+            continue;
+        service->node_names = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
+        service->node_keys = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
+        if (!service->nodes) {
+            service->nodes = (char **) zmalloc ((self->node_count + 1) * sizeof (char *));
+            for (size_t i = 0; i < self->node_count; i++)
+                service->nodes [service->node_count++] = zc_net_join (self->nodes [i]->host,
+                                                                     self->nodes [i]->port);
+        }
+        for (size_t i = 0; i < self->node_count; i++) {
+            service->node_names [i] = strdup (self->nodes [i]->name);
+            service->node_keys [i] = self->nodes [i]->pinned_key?
+                                     strdup (self->nodes [i]->pinned_key): NULL;
+        }
+        service->file_node_count = self->node_count;
+    }
+    for (size_t i = 0; i < self->node_count && !error; i++) {
+        zc_node_config_t *node = self->nodes [i];
+        for (size_t j = 0; j < self->node_count + net.miner_key_count; j++) {
+            const char *key = j < self->node_count? self->nodes [j]->pinned_key:
+                                                    net.miner_keys [j - self->node_count];
+            if (!key)
+                continue;
+            node->miner_keys = (char **) realloc (node->miner_keys,
+                               (node->miner_key_count + 1) * sizeof (char *));
+            node->miner_keys [node->miner_key_count++] = strdup (key);
+        }
+        //  (permissioned with no key allowed yet is left to each node to
+        //  say: zchaind --init must read the file before keys are pinned)
+    }
+    for (size_t i = 0; i < net.miner_key_count; i++)
+        free (net.miner_keys [i]);
+    free (net.miner_keys);
 
     //  Two instances on one address cannot both listen
     for (size_t i = 0; i < self->node_count && !error; i++)
@@ -426,4 +591,39 @@ zc_config_node (zc_config_t *self, const char *name)
         if (streq (self->nodes [i]->name, name))
             return self->nodes [i];
     return NULL;
+}
+
+//  Issue 9: creates missing node keys and prints the lines that pin them.
+int
+zc_config_init_keys (zc_config_t *self, const char **names, size_t name_count, FILE *out)
+{
+    int rc = 0;
+    size_t count = name_count? name_count: self->node_count;
+    for (size_t i = 0; i < count; i++) {
+        zc_node_config_t *node = name_count? zc_config_node (self, names [i]): self->nodes [i];
+        if (!node)
+            continue;                   //  the gateway or the server: no node key
+        if (zsys_dir_create ("%s", node->data) != 0) {
+            zsys_error ("%s: cannot create data folder %s", node->name, node->data);
+            rc = -1;
+            continue;
+        }
+        char *path = zsys_sprintf ("%s/node.key", node->data);
+        bool existed = access (path, F_OK) == 0;
+        zc_keys_t *keys = zc_keys_load_or_create (path);
+        if (!keys) {
+            zsys_error ("%s: %s is not a key and cannot be replaced", node->name, path);
+            rc = -1;
+        }
+        else {
+            const char *key = zc_keys_public_b64 (keys);
+            fprintf (out, "#   node/%s: %s (%s)%s\n    %s\n        key = %s\n", node->name,
+                     path, existed? "existing key": "new key",
+                     node->pinned_key && !streq (node->pinned_key, key)?
+                     " -- NOT the key the file pins": "", node->name, key);
+        }
+        zc_keys_destroy (&keys);
+        free (path);
+    }
+    return rc;
 }

@@ -13,6 +13,7 @@
 #include "zc_roles.h"
 #include <sys/stat.h>
 #include <errno.h>
+#include <unistd.h>
 
 struct _zc_node_t {
     zc_node_config_t *config;   //  the instance's config (borrowed)
@@ -54,6 +55,40 @@ s_load_node_id (zc_node_config_t *config)
     return rc;
 }
 
+//  The node's key (issue 9): node.key in its data folder, made on first
+//  start unless the file pins a key (a key made now could never match
+//  it).  A key that is not the pinned one stops the start, naming file,
+//  instance and both keys.
+static int
+s_check_key (zc_node_config_t *config)
+{
+    char *path = zsys_sprintf ("%s/node.key", config->data);
+    zc_keys_t *keys = NULL;
+    if (config->pinned_key && access (path, F_OK) != 0)
+        zsys_error ("%s: node/%s/key pins %s, but %s does not exist (copy the node's key"
+                    " there, or remove the pin and run zchaind -c %s --init %s)",
+                    config->file, config->name, config->pinned_key, path, config->file,
+                    config->name);
+    else {
+        keys = zc_keys_load_or_create (path);
+        if (!keys)
+            zsys_error ("%s: cannot load or create node key %s", config->name, path);
+    }
+    int rc = keys? 0: -1;
+    if (keys && config->pinned_key && !streq (config->pinned_key, zc_keys_public_b64 (keys))) {
+        zsys_error ("%s: node/%s/key: the file pins %s, but %s holds key %s: refusing to"
+                    " start", config->file, config->name, config->pinned_key, path,
+                    zc_keys_public_b64 (keys));
+        rc = -1;
+    }
+    if (keys)
+        snprintf (config->public_key, sizeof config->public_key, "%s",
+                  zc_keys_public_b64 (keys));
+    zc_keys_destroy (&keys);
+    free (path);
+    return rc;
+}
+
 //  Starts the node's actors; NULL if any of them cannot start.
 zc_node_t *
 zc_node_new (zc_node_config_t *config)
@@ -63,7 +98,7 @@ zc_node_new (zc_node_config_t *config)
                     config->name, config->data, strerror (errno));
         return NULL;
     }
-    if (s_load_node_id (config) != 0)
+    if (s_load_node_id (config) != 0 || s_check_key (config) != 0)
         return NULL;
     zc_node_t *self = (zc_node_t *) zmalloc (sizeof (zc_node_t));
     self->config = config;
@@ -74,6 +109,12 @@ zc_node_new (zc_node_config_t *config)
     zstr_send (self->validator, "START");
     if (zsock_wait (self->validator) != 0) {
         zsys_error ("%s: cannot start: the ledger could not be opened", config->name);
+        zc_node_destroy (&self);
+        return NULL;
+    }
+    //  The notifier reads the outbox the validator's writer keeps
+    zstr_send (self->notifier, "START");
+    if (zsock_wait (self->notifier) != 0) {
         zc_node_destroy (&self);
         return NULL;
     }

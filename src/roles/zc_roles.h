@@ -33,6 +33,13 @@ zc_node_config_t *zc_config_node (zc_config_t *self, const char *name);
 //  The gateway or server config of an instance, or NULL (borrowed).
 zc_service_config_t *zc_config_service (zc_config_t *self, const char *name);
 
+//  Issue 9: makes the node.key of the node instances named (every node
+//  of the file if names is empty) that have none, and prints to out the
+//  `key = ...` line of each, to paste under node/NAME.  0, or -1 with
+//  the problem logged.
+int zc_config_init_keys (zc_config_t *self, const char **names, size_t name_count,
+                         FILE *out);
+
 //  =========================================================================
 //  zc_node - the node role: starts a node's actors from its config
 //  =========================================================================
