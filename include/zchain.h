@@ -204,7 +204,8 @@ const char *zc_tx_data (zc_tx_t *self);
 const char *zc_tx_canonical (zc_tx_t *self);
 
 //  True if signature is sender's Ed25519 signature of
-//  JCS({"data": data, "sender": sender}).
+//  JCS({"data": data, "sender": sender}).  A good result is remembered (in
+//  this object and its dups), so a transaction is verified once.
 bool zc_tx_verify (zc_tx_t *self);
 
 //  New JSON object {sender, data, signature}; caller owns it.
