@@ -15,7 +15,9 @@
     their hashes and their transactions are looked up in the ledger, which
     holds the whole main chain.  A branch that forks below the blocks held
     is refused: a reorganization deeper than depth is never made.  A chain
-    made without a ledger (zc_chain_new) holds every block.  A block that does not extend the tip is kept aside
+    made without a ledger (zc_chain_new) holds every block.
+
+    A block that does not extend the tip is kept aside
     (bounded in count and bytes, oldest evicted first).  Whenever a block
     arrives, the best branch through it is compared with the main chain;
     a better branch is checked against its fork point (heights link up,
