@@ -14,7 +14,7 @@
     aside and its parents are asked of the peer that sent it.
 
     Pipe protocol (from the node role):
-        START                   opens the ledger, loads the chain
+        START                   opens the ledger and the chain's last blocks
                                 -> signal 0, or -1 with the reason logged
         $TERM                   ends the actor
 

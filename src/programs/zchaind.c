@@ -19,7 +19,7 @@ static void
 s_usage (FILE *stream)
 {
     fprintf (stream,
-        "usage: zchaind -c FILE [-v] [INSTANCE...]\n"
+        "usage: zchaind -c FILE [-v] [--check-ledger] [INSTANCE...]\n"
         "  -c FILE     deployment config (ZPL), e.g. etc/zchain.conf\n"
         "  -v          verbose: log every block and peer exchange\n"
         "  INSTANCE    instance names from FILE (default: all of them)\n"
