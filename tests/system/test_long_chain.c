@@ -8,8 +8,10 @@
     node would have written them), then starts a real zchaind on it and
     talks to it over TCP: get_blocks and `zchain-cli block N` of blocks no
     longer in memory, a transaction confirmed long ago sent again, a
-    restart, `zchaind --check-ledger` on a sound and a damaged file, and a
-    late node syncing the whole chain from the ledger of another.
+    restart, `zchaind --check-ledger` on a sound and a damaged file, a
+    late node syncing the whole chain from the ledger of another, and two
+    nodes on branches that fork exactly ZC_MAX_REORG_DEPTH blocks deep (the
+    shorter reorganizes) and one block deeper (it refuses and keeps its own).
     =========================================================================
 */
 
@@ -306,11 +308,173 @@ START_TEST (test_late_node_sync)
 }
 END_TEST
 
+
+//  Appends count blocks to the chain in the ledger at path (made if
+//  missing), each with S_BLOCK_TXS transactions tagged with tag, so that
+//  two ledgers extended from one copy diverge; copies the new tip's hash.
+static void
+s_extend (const char *path, int64_t count, const char *tag, char *tip)
+{
+    char *error = NULL;
+    zc_ledger_t *ledger = zc_ledger_open (path, &error);
+    ck_assert_msg (ledger, "%s", error? error: "?");
+    zc_keys_t *keys = zc_keys_new ();
+    zc_block_t *parent = zc_ledger_block (ledger, zc_ledger_height (ledger));
+    ck_assert_ptr_nonnull (parent);
+    for (int64_t made = 0; made < count; made++) {
+        zc_tx_t *txs [S_BLOCK_TXS];
+        for (size_t i = 0; i < S_BLOCK_TXS; i++) {
+            cJSON *data = cJSON_CreateObject ();
+            cJSON_AddStringToObject (data, "tag", tag);
+            cJSON_AddNumberToObject (data, "block", (double) zc_block_index (parent) + 1);
+            cJSON_AddNumberToObject (data, "n", (double) i);
+            txs [i] = zc_tx_new_signed (keys, data);
+            cJSON_Delete (data);
+        }
+        char timestamp [ZC_TIMESTAMP_LEN + 1];
+        zc_timestamp_now (timestamp);
+        zc_block_t *block = zc_block_new (zc_block_index (parent) + 1, zc_block_hash (parent),
+                                          timestamp, txs, S_BLOCK_TXS);
+        testutil_mine (block, S_DIFFICULTY, keys);
+        ck_assert_int_eq (zc_ledger_replace (ledger, zc_block_index (parent), &block, 1), 0);
+        zc_block_destroy (&parent);
+        parent = block;
+    }
+    strcpy (tip, zc_block_hash (parent));
+    zc_block_destroy (&parent);
+    zc_keys_destroy (&keys);
+    zc_ledger_destroy (&ledger);
+}
+
+//  Two nodes whose ledgers share 100 blocks, then n1 has mine blocks of
+//  its own and n2 theirs (one more); both started in one zchaind.  Copies
+//  the tips of both branches.
+static pid_t
+s_start_forked (harness_node_t *nodes, int64_t mine, char *tip_mine, char *tip_theirs,
+                char **config_p)
+{
+    harness_nodes_init (nodes, 2);
+    ck_assert_int_eq (zsys_dir_create ("%s", nodes [0].data), 0);
+    ck_assert_int_eq (zsys_dir_create ("%s", nodes [1].data), 0);
+    char shared [ZC_HASH_HEX + 1];
+    s_extend (nodes [0].db, 100, "shared", shared);
+    zfile_t *file = zfile_new (NULL, nodes [0].db);
+    ck_assert_ptr_nonnull (file);
+    ck_assert_int_eq (zfile_input (file), 0);
+    zchunk_t *bytes = zfile_read (file, zfile_cursize (file), 0);
+    ck_assert_ptr_nonnull (bytes);
+    zfile_destroy (&file);
+    file = zfile_new (NULL, nodes [1].db);
+    ck_assert_int_eq (zfile_output (file), 0);
+    ck_assert_int_eq (zfile_write (file, bytes, 0), 0);
+    zfile_destroy (&file);
+    zchunk_destroy (&bytes);
+    s_extend (nodes [0].db, mine, "mine", tip_mine);
+    s_extend (nodes [1].db, mine + 1, "theirs", tip_theirs);
+    *config_p = harness_config_write ("zchain.conf", nodes, 2, S_NETWORK);
+    pid_t pid = harness_zchaind_start (*config_p, "zchaind.log", NULL, 0);
+    nodes [0].pid = nodes [1].pid = pid;
+    harness_node_wait_ready (&nodes [0], S_START_MS);
+    harness_node_wait_ready (&nodes [1], S_START_MS);
+    return pid;
+}
+
+//  rejected_blocks of a node by get_status.
+static int64_t
+s_rejected (harness_node_t *node)
+{
+    cJSON *status = harness_status (node->address, S_REPLY_MS);
+    int64_t rejected = status? (int64_t) harness_number (status, "rejected_blocks"): -1;
+    cJSON_Delete (status);
+    return rejected;
+}
+
+//  True if a node's main block at index (by get_blocks) has that hash.
+static bool
+s_holds_at (harness_node_t *node, int64_t index, const char *hash)
+{
+    char text [96];
+    snprintf (text, sizeof text, "{\"type\":\"get_blocks\",\"from\":%" PRId64
+              ",\"limit\":1}", index);
+    cJSON *reply = harness_request (node->address, ZC_FRAMING_LINE, text, S_REPLY_MS);
+    const cJSON *block = cJSON_GetArrayItem (cJSON_GetObjectItemCaseSensitive (reply, "blocks"), 0);
+    const char *held = harness_string (block, "current_hash");
+    bool holds = held && streq (held, hash);
+    cJSON_Delete (reply);
+    return holds;
+}
+
+//  A reorganization exactly ZC_MAX_REORG_DEPTH blocks deep between real
+//  nodes: n1 rolls back all its own blocks (the blocks below them left its
+//  memory long ago) and takes n2's longer branch, found through sync.
+START_TEST (test_reorg_max_depth)
+{
+    harness_node_t nodes [2];
+    char tip_mine [ZC_HASH_HEX + 1], tip_theirs [ZC_HASH_HEX + 1];
+    char *config = NULL;
+    pid_t pid = s_start_forked (nodes, ZC_MAX_REORG_DEPTH, tip_mine, tip_theirs, &config);
+    //  n1 mines its rolled-back transactions again on top: look at the
+    //  height of n2's tip, not at n1's tip
+    int64_t top = 100 + ZC_MAX_REORG_DEPTH + 1;
+    HARNESS_AWAIT (s_holds_at (&nodes [0], top, tip_theirs), S_SYNC_MS,
+                   "n1 did not reorganize onto n2's branch");
+    ck_assert_int_eq (s_rejected (&nodes [0]), 0);
+    sqlite3 *db = harness_ledger_open (&nodes [0]);
+    ck_assert_int_eq (harness_sql_int (db, "SELECT COUNT(*) FROM transactions t JOIN blocks b"
+                                       " ON b.current_hash = t.block_hash"
+                                       " WHERE t.data LIKE '%\"theirs\"%'", NULL),
+                      (ZC_MAX_REORG_DEPTH + 1) * S_BLOCK_TXS);
+    //  None of n1's own transactions is left below n2's tip: each went
+    //  back to the mempool, or into a block n1 mined since
+    char *sql = zsys_sprintf ("SELECT COUNT(*) FROM transactions t JOIN blocks b"
+                              " ON b.current_hash = t.block_hash WHERE t.data LIKE"
+                              " '%%\"mine\"%%' AND b.\"index\" <= %" PRId64, top);
+    ck_assert_int_eq (harness_sql_int (db, sql, NULL), 0);
+    free (sql);
+    sqlite3_close (db);
+    int status = harness_stop (pid, SIGTERM, HARNESS_STOP_MS);
+    ck_assert (harness_exited_with (status, 0));
+    free (config);
+    harness_nodes_free (nodes, 2);
+}
+END_TEST
+
+//  One block deeper than the bound: n1 refuses n2's branch (counted in
+//  rejected_blocks) and keeps its own chain.
+START_TEST (test_reorg_too_deep)
+{
+    harness_node_t nodes [2];
+    char tip_mine [ZC_HASH_HEX + 1], tip_theirs [ZC_HASH_HEX + 1], tip [ZC_HASH_HEX + 1];
+    char *config = NULL;
+    pid_t pid = s_start_forked (nodes, ZC_MAX_REORG_DEPTH + 1, tip_mine, tip_theirs,
+                                &config);
+    int64_t rejected = -1;
+    HARNESS_AWAIT ((rejected = s_rejected (&nodes [0])) > 0, S_SYNC_MS,
+                   "n1 never refused n2's branch");
+    ck_assert_int_eq (s_node_tip (&nodes [0], tip), 100 + ZC_MAX_REORG_DEPTH + 1);
+    ck_assert_str_eq (tip, tip_mine);
+    ck_assert_int_eq (s_node_tip (&nodes [1], tip), 100 + ZC_MAX_REORG_DEPTH + 2);
+    ck_assert_str_eq (tip, tip_theirs);
+    int status = harness_stop (pid, SIGTERM, HARNESS_STOP_MS);
+    ck_assert (harness_exited_with (status, 0));
+    char *log = harness_path ("zchaind.log");
+    char *text = harness_read_file (log);
+    ck_assert_msg (text && strstr (text, "fork deeper than the maximum reorganization depth"),
+                   "the log does not say why the branch was refused");
+    free (text);
+    free (log);
+    free (config);
+    harness_nodes_free (nodes, 2);
+}
+END_TEST
+
 int
 main (void)
 {
     Suite *suite = suite_create ("long_chain");
     tcase_add_test (harness_tcase (suite, "long_chain", 120), test_long_chain);
     tcase_add_test (harness_tcase (suite, "late_node_sync", 120), test_late_node_sync);
+    tcase_add_test (harness_tcase (suite, "reorg_max_depth", 120), test_reorg_max_depth);
+    tcase_add_test (harness_tcase (suite, "reorg_too_deep", 120), test_reorg_too_deep);
     return testutil_run (suite);
 }
