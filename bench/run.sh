@@ -3,8 +3,8 @@
 #
 #       ZCHAIN_BUILDDIR=BUILD bench/run.sh [NAME...]
 #
-#   NAME is mining, stop_latency, gateway, e2e or propagation (default: all,
-#   in that order).  Each writes $results/NAME.json ($ZCHAIN_BUILDDIR/bench/
+#   NAME is mining, stop_latency, gateway, e2e, propagation or scale
+#   (default: all, in that order).  Each writes $results/NAME.json ($ZCHAIN_BUILDDIR/bench/
 #   results unless ZCHAIN_RESULTS says otherwise); this script then prints
 #   one table of every figure beside its reference and target, and writes
 #   $results/summary.json (every result, the machine, the run's time) and
@@ -36,6 +36,8 @@ run_one () {
             bash "$here/e2e.sh" || status=$? ;;
         propagation)
             bash "$here/propagation.sh" || status=$? ;;
+        scale)
+            bash "$here/scale.sh" || status=$? ;;
         *)
             say "unknown benchmark $name"
             return 1 ;;
@@ -84,7 +86,7 @@ table () {
 main () {
     mkdir -p "$results"
     local names=("$@") started start=$SECONDS name files=()
-    [ $# -eq 0 ] && names=(mining stop_latency gateway e2e propagation)
+    [ $# -eq 0 ] && names=(mining stop_latency gateway e2e propagation scale)
     started=$(now_timestamp)
     echo "zchain benchmarks: results in $results" >&2
     for name in "${names[@]}"; do

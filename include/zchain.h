@@ -209,7 +209,8 @@ const char *zc_tx_data (zc_tx_t *self);
 const char *zc_tx_canonical (zc_tx_t *self);
 
 //  True if signature is sender's Ed25519 signature of
-//  JCS({"data": data, "sender": sender}).
+//  JCS({"data": data, "sender": sender}).  A good result is remembered (in
+//  this object and its dups), so a transaction is verified once.
 bool zc_tx_verify (zc_tx_t *self);
 
 //  New JSON object {sender, data, signature}; caller owns it.
@@ -315,6 +316,21 @@ bool zc_ledger_has_tx (zc_ledger_t *self, const char *tx_id);
 //  Number of transaction rows.
 int64_t zc_ledger_tx_count (zc_ledger_t *self);
 
+//  Index of the block with that hash, or -1 if the chain in the file
+//  holds none (an indexed lookup: cheap at any length).
+int64_t zc_ledger_block_index (zc_ledger_t *self, const char *hash);
+
+//  Index of the block confirming the transaction with that id, or -1.
+int64_t zc_ledger_tx_height (zc_ledger_t *self, const char *tx_id);
+
+//  Checks the whole file, block by block with one block in memory at a
+//  time: genesis, index and link of every block, zc_block_check with the
+//  given network rules, and transaction rows against the blocks.  Sets
+//  *checked_p (if not NULL) to the last index looked at.  0, or -1 with
+//  *error_p (if not NULL; caller frees) naming the first fault.
+int zc_ledger_check (zc_ledger_t *self, int difficulty, size_t max_txs,
+                     bool verify_txs, int64_t *checked_p, char **error_p);
+
 //  The durable mempool: transactions acknowledged but not yet confirmed.
 //  zc_ledger_replace moves transactions between it and the chain.
 int zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t **txs, size_t count);
@@ -396,15 +412,39 @@ zc_chain_t *zc_chain_new (zc_block_t *genesis, size_t aside_max_count,
                           size_t aside_max_bytes);
 void zc_chain_destroy (zc_chain_t **self_p);
 
-//  Appends a block loaded from the ledger at start; no checks beyond the
-//  link to the tip.  Takes ownership.  Returns 0 or -1.
+//  Longest reorganization a node makes: it holds its last
+//  ZC_MAX_REORG_DEPTH + 1 main blocks in memory and refuses a branch that
+//  forks below them (see doc/DESIGN.md, "Memory and the ledger").
+#define ZC_MAX_REORG_DEPTH 64
+
+//  Opens the chain held by ledger (borrowed; it must outlive the chain and
+//  be used by the chain's thread only): checks genesis and the last
+//  depth + 1 blocks and holds those in memory; older blocks, hashes and
+//  transactions are looked up in the ledger.  A branch forking more than
+//  depth blocks below the tip is refused.  NULL with *error_p (if not
+//  NULL; caller frees) if the file's chain is not sound.
+zc_chain_t *zc_chain_open (zc_ledger_t *ledger, size_t depth,
+                           size_t aside_max_count, size_t aside_max_bytes,
+                           char **error_p);
+
+//  Appends a block to a chain made by zc_chain_new (everything in memory);
+//  no checks beyond the link to the tip.  Takes ownership.  Returns 0 or
+//  -1 (always -1 on a chain opened on a ledger).
 int zc_chain_load (zc_chain_t *self, zc_block_t *block);
 
 int64_t zc_chain_height (zc_chain_t *self);
 const char *zc_chain_tip_hash (zc_chain_t *self);
-//  Main-chain block at index (borrowed), or NULL.
+//  Main-chain block at index (borrowed), or NULL if it is not held in
+//  memory (above the tip, or below the recent blocks of a ledger chain).
 zc_block_t *zc_chain_block (zc_chain_t *self, int64_t index);
-//  True if the main chain holds a transaction with that id.
+//  Main-chain block at index read from the ledger (caller destroys), for
+//  blocks zc_chain_block no longer holds; NULL past the tip or without a
+//  ledger.
+zc_block_t *zc_chain_read_block (zc_chain_t *self, int64_t index);
+//  Index of the lowest main block held in memory.
+int64_t zc_chain_lowest_held (zc_chain_t *self);
+//  True if the main chain holds a transaction with that id (the held
+//  blocks' index, then the ledger's).
 bool zc_chain_has_tx (zc_chain_t *self, const char *tx_id);
 //  True if a block with that hash is held, on the main chain or aside.
 bool zc_chain_has_block (zc_chain_t *self, const char *hash);
@@ -504,7 +544,8 @@ int64_t zc_sync_orphan (zc_sync_t *self, const char *peer, int64_t index,
                         int64_t height, int64_t now);
 
 //  A get_blocks answer of count blocks from peer has been offered; next
-//  is the index after its last.  Holds mining while the sync goes on.
+//  is the index after its last.  Goes on while answers hold blocks, and
+//  holds mining while the sync goes on.
 int64_t zc_sync_batch (zc_sync_t *self, const char *peer, int64_t count, int64_t next,
                        int64_t now);
 

@@ -14,7 +14,7 @@
     aside and its parents are asked of the peer that sent it.
 
     Pipe protocol (from the node role):
-        START                   opens the ledger, loads the chain
+        START                   opens the ledger and the chain's last blocks
                                 -> signal 0, or -1 with the reason logged
         $TERM                   ends the actor
 
@@ -50,6 +50,8 @@ typedef struct {
     zactor_t *writer;           //  ledger writer
     zc_node_config_t *config;   //  node config (borrowed)
     zc_keys_t *keys;            //  node key, signs mined blocks
+    zc_ledger_t *reader;        //  our read connection to the ledger: the
+                                //  chain looks up what it no longer holds
     zc_chain_t *chain;          //  best chain and blocks aside
     zc_mempool_t *mempool;      //  transactions waiting
     zc_block_t *job;            //  block being mined, or NULL
@@ -84,6 +86,7 @@ s_self_destroy (self_t **self_p)
         zactor_destroy (&self->writer);
         zc_block_destroy (&self->job);
         zc_chain_destroy (&self->chain);
+        zc_ledger_destroy (&self->reader);
         zc_mempool_destroy (&self->mempool);
         zc_keys_destroy (&self->keys);
         zc_sync_destroy (&self->sync);
@@ -112,31 +115,28 @@ s_self_start (self_t *self)
     zstr_sendx (self->writer, "OPEN", path, config->gateway? "outbox": NULL, NULL);
     int rc = zsock_wait (self->writer) == 0? 0: -1;
 
-    //  Load the chain with a connection of our own (WAL lets it read
-    //  beside the writer), checking every link as we go
-    zc_ledger_t *reader = rc == 0? zc_ledger_open (path, NULL): NULL;
-    if (rc == 0 && !reader)
+    //  Open the chain with a connection of our own (WAL lets it read
+    //  beside the writer); only the last blocks are read and checked, so
+    //  start-up does not grow with the chain
+    int64_t started = zc_clock_usecs ();
+    char *error = NULL;
+    self->reader = rc == 0? zc_ledger_open (path, &error): NULL;
+    if (rc == 0 && !self->reader) {
+        zsys_error ("%s: cannot open ledger %s", config->name, error? error: path);
         rc = -1;
-    if (reader) {
-        zc_block_t *genesis = zc_block_genesis ();
-        zc_block_t *first = zc_ledger_block (reader, 0);
-        if (!first || strcmp (zc_block_hash (first), zc_block_hash (genesis)) != 0) {
-            zsys_error ("%s: %s holds another network's genesis block", config->name, path);
+    }
+    zstr_free (&error);
+    if (self->reader) {
+        self->chain = zc_chain_open (self->reader, ZC_MAX_REORG_DEPTH,
+                                     S_ASIDE_COUNT, S_ASIDE_BYTES, &error);
+        if (!self->chain) {
+            zsys_error ("%s: %s: %s (zchaind --check-ledger checks the whole file)",
+                        config->name, path, error);
+            zstr_free (&error);
             rc = -1;
         }
-        zc_block_destroy (&first);
-        self->chain = zc_chain_new (genesis, S_ASIDE_COUNT, S_ASIDE_BYTES);
-        int64_t height = zc_ledger_height (reader);
-        for (int64_t index = 1; index <= height && rc == 0; index++) {
-            zc_block_t *block = zc_ledger_block (reader, index);
-            if (!block || zc_chain_load (self->chain, block) != 0) {
-                zsys_error ("%s: %s: block %" PRId64 " does not link to the one below",
-                            config->name, path, index);
-                rc = -1;
-            }
-        }
         //  Acknowledged transactions that no block holds yet wait again
-        zlistx_t *waiting = rc == 0? zc_ledger_pool_load (reader): NULL;
+        zlistx_t *waiting = rc == 0? zc_ledger_pool_load (self->reader): NULL;
         zc_tx_t *tx = waiting? (zc_tx_t *) zlistx_first (waiting): NULL;
         while (tx) {
             zc_tx_t *copy = zc_tx_dup (tx);
@@ -146,11 +146,12 @@ s_self_start (self_t *self)
             tx = (zc_tx_t *) zlistx_next (waiting);
         }
         zlistx_destroy (&waiting);
-        zc_ledger_destroy (&reader);
         if (rc == 0)
-            zsys_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting",
+            zsys_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting,"
+                       " opened in %" PRId64 " ms",
                        config->name, path, zc_chain_height (self->chain),
-                       zc_chain_tip_hash (self->chain), zc_mempool_size (self->mempool));
+                       zc_chain_tip_hash (self->chain), zc_mempool_size (self->mempool),
+                       (zc_clock_usecs () - started) / 1000);
     }
     free (path);
     if (rc == 0)
@@ -500,14 +501,21 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
     cJSON_AddStringToObject (reply, "type", "blocks");
     cJSON *blocks = cJSON_AddArrayToObject (reply, "blocks");
     size_t budget = self->config->max_message / 2, used = 0;
+    //  Recent blocks come from memory, older ones from the ledger, one at
+    //  a time: a reply never holds more than its byte budget
     for (int64_t index = from; index < from + limit; index++) {
+        zc_block_t *read = NULL;
         zc_block_t *block = zc_chain_block (self->chain, index);
+        if (!block)
+            block = read = zc_chain_read_block (self->chain, index);
         if (!block)
             break;
         used += zc_block_bytes (block) + 512;
-        if (used > budget && index > from)
+        if (used <= budget || index == from)
+            cJSON_AddItemToArray (blocks, zc_block_to_json (block));
+        zc_block_destroy (&read);
+        if (used > budget)
             break;
-        cJSON_AddItemToArray (blocks, zc_block_to_json (block));
     }
     zc_link_reply (self->listener, conn, reply);
 }

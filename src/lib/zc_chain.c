@@ -8,8 +8,16 @@
     the same chain at once instead of waiting for a next block that, with
     few transactions, nobody may ever mine.
 
-    The main chain is held in memory, block by block, with an index of its
-    transaction ids.  A block that does not extend the tip is kept aside
+    The recent main chain is held in memory, block by block, with an index
+    of its transaction ids.  A chain opened on a ledger holds only its last
+    depth + 1 blocks (the fork block of the deepest reorganization it will
+    make, and every block such a reorganization takes off); older blocks,
+    their hashes and their transactions are looked up in the ledger, which
+    holds the whole main chain.  A branch that forks below the blocks held
+    is refused: a reorganization deeper than depth is never made.  A chain
+    made without a ledger (zc_chain_new) holds every block.
+
+    A block that does not extend the tip is kept aside
     (bounded in count and bytes, oldest evicted first).  Whenever a block
     arrives, the best branch through it is compared with the main chain;
     a better branch is checked against its fork point (heights link up,
@@ -21,13 +29,17 @@
 
 #include "zchain.h"
 #include <assert.h>
+#include <inttypes.h>
 
 struct _zc_chain_t {
-    zc_block_t **main;          //  main chain, main [i] has index i
-    size_t main_size;           //  height + 1
+    zc_ledger_t *ledger;        //  whole main chain (borrowed), or NULL
+    size_t keep;                //  main blocks held at most (SIZE_MAX: all)
+    int64_t base;               //  index of main [0]
+    zc_block_t **main;          //  recent main chain, main [i] has index base + i
+    size_t main_size;           //  blocks held: height + 1 - base
     size_t main_limit;          //  allocated slots
-    zhashx_t *main_by_hash;     //  hash -> index + 1 of main blocks
-    zhashx_t *tx_index;         //  tx id -> index + 1 of its main block
+    zhashx_t *main_by_hash;     //  hash -> index + 1 of held main blocks
+    zhashx_t *tx_index;         //  tx id -> index + 1 of its held main block
     zhashx_t *aside;            //  hash -> zc_block_t *, owned
     zlistx_t *aside_order;      //  hashes kept aside, oldest first
     size_t aside_bytes;         //  zc_block_bytes summed over aside
@@ -54,6 +66,7 @@ zc_chain_t *
 zc_chain_new (zc_block_t *genesis, size_t aside_max_count, size_t aside_max_bytes)
 {
     zc_chain_t *self = (zc_chain_t *) zmalloc (sizeof (zc_chain_t));
+    self->keep = SIZE_MAX;
     self->main_limit = 1024;
     self->main = (zc_block_t **) zmalloc (self->main_limit * sizeof (zc_block_t *));
     self->main_by_hash = zhashx_new ();
@@ -68,6 +81,90 @@ zc_chain_new (zc_block_t *genesis, size_t aside_max_count, size_t aside_max_byte
     self->main [0] = genesis;
     self->main_size = 1;
     zhashx_insert (self->main_by_hash, zc_block_hash (genesis), (void *) (uintptr_t) 1);
+    return self;
+}
+
+static void s_main_push (zc_chain_t *self, zc_block_t *block);
+
+//  Opens the chain a ledger holds: checks that block 0 is this network's
+//  genesis, then loads only the last depth + 1 blocks, checking each one's
+//  recomputed hash, its index and its link to the block below (for the
+//  lowest, the ledger's block below it).  The rest of the file is trusted
+//  as written: it was checked when it was written, and zc_ledger_check
+//  walks it on demand.  Start-up thus reads a bounded number of blocks
+//  whatever the chain's length.
+zc_chain_t *
+zc_chain_open (zc_ledger_t *ledger, size_t depth, size_t aside_max_count,
+               size_t aside_max_bytes, char **error_p)
+{
+    char *error = NULL;
+    zc_block_t *genesis = zc_block_genesis ();
+    zc_block_t *first = zc_ledger_block (ledger, 0);
+    if (!first || strcmp (zc_block_hash (first), zc_block_hash (genesis)) != 0)
+        error = strdup ("block 0 is not this network's genesis block");
+    zc_block_destroy (&first);
+    zc_block_destroy (&genesis);
+    int64_t height = zc_ledger_height (ledger);
+    if (depth < 1)
+        depth = 1;                      //  the tip and the block below it
+    int64_t lowest = height - (int64_t) depth;
+    if (lowest < 0)
+        lowest = 0;
+    zc_chain_t *self = (zc_chain_t *) zmalloc (sizeof (zc_chain_t));
+    self->ledger = ledger;
+    self->keep = depth + 1;
+    self->base = lowest;
+    self->main_limit = depth + 2;
+    self->main = (zc_block_t **) zmalloc (self->main_limit * sizeof (zc_block_t *));
+    self->main_by_hash = zhashx_new ();
+    self->tx_index = zhashx_new ();
+    self->aside = zhashx_new ();
+    self->aside_order = zlistx_new ();
+    zlistx_set_duplicator (self->aside_order, s_dup_string);
+    zlistx_set_destructor (self->aside_order, s_free_string);
+    zlistx_set_comparator (self->aside_order, (zlistx_comparator_fn *) strcmp);
+    self->aside_max_count = aside_max_count;
+    self->aside_max_bytes = aside_max_bytes;
+
+    char link [ZC_HASH_HEX + 1] = "";
+    if (!error && lowest > 0) {
+        zc_block_t *below = zc_ledger_block (ledger, lowest - 1);
+        if (below)
+            snprintf (link, sizeof link, "%s", zc_block_hash (below));
+        else
+            error = zsys_sprintf ("block %" PRId64 " cannot be read", lowest - 1);
+        zc_block_destroy (&below);
+    }
+    for (int64_t index = lowest; index <= height && !error; index++) {
+        zc_block_t *block = zc_ledger_block (ledger, index);
+        char hash [ZC_HASH_HEX + 1];
+        if (block)
+            zc_block_compute_hash (block, hash);
+        if (!block)
+            error = zsys_sprintf ("block %" PRId64 " cannot be read", index);
+        else
+        if (zc_block_index (block) != index
+        ||  (index > 0 && strcmp (zc_block_prev_hash (block), link) != 0))
+            error = zsys_sprintf ("block %" PRId64 " does not link to the one below", index);
+        else
+        if (strcmp (hash, zc_block_hash (block)) != 0)
+            error = zsys_sprintf ("block %" PRId64 " does not hash to its current_hash", index);
+        if (error) {
+            zc_block_destroy (&block);
+            break;
+        }
+        snprintf (link, sizeof link, "%s", zc_block_hash (block));
+        s_main_push (self, block);
+    }
+    if (!error && self->main_size == 0)
+        error = strdup ("the file holds no block");
+    if (error) {
+        if (error_p)
+            *error_p = error;
+        else
+            free (error);
+        zc_chain_destroy (&self);
+    }
     return self;
 }
 
@@ -94,10 +191,28 @@ zc_chain_destroy (zc_chain_t **self_p)
     }
 }
 
-//  Puts a block on top of the main chain and indexes its transactions.
+//  Forgets the lowest main block held (the ledger still holds it).
+static void
+s_main_evict (zc_chain_t *self)
+{
+    assert (self->main_size > 1);
+    zc_block_t *block = self->main [0];
+    zhashx_delete (self->main_by_hash, zc_block_hash (block));
+    for (size_t i = 0; i < zc_block_tx_count (block); i++)
+        zhashx_delete (self->tx_index, zc_tx_id (zc_block_tx (block, i)));
+    zc_block_destroy (&block);
+    memmove (self->main, self->main + 1, (self->main_size - 1) * sizeof (zc_block_t *));
+    self->main [--self->main_size] = NULL;
+    self->base++;
+}
+
+//  Puts a block on top of the main chain and indexes its transactions;
+//  beyond keep, the lowest block held leaves memory.
 static void
 s_main_push (zc_chain_t *self, zc_block_t *block)
 {
+    if (self->main_size >= self->keep)
+        s_main_evict (self);
     if (self->main_size == self->main_limit) {
         self->main_limit *= 2;
         self->main = (zc_block_t **) realloc (self->main,
@@ -105,7 +220,7 @@ s_main_push (zc_chain_t *self, zc_block_t *block)
         assert (self->main);
     }
     self->main [self->main_size++] = block;
-    uintptr_t slot = (uintptr_t) self->main_size;      //  index + 1
+    uintptr_t slot = (uintptr_t) (zc_block_index (block) + 1);
     zhashx_insert (self->main_by_hash, zc_block_hash (block), (void *) slot);
     for (size_t i = 0; i < zc_block_tx_count (block); i++)
         zhashx_insert (self->tx_index, zc_tx_id (zc_block_tx (block, i)), (void *) slot);
@@ -167,7 +282,8 @@ int
 zc_chain_load (zc_chain_t *self, zc_block_t *block)
 {
     zc_block_t *tip = self->main [self->main_size - 1];
-    if (zc_block_index (block) != zc_block_index (tip) + 1
+    if (self->ledger
+    ||  zc_block_index (block) != zc_block_index (tip) + 1
     ||  strcmp (zc_block_prev_hash (block), zc_block_hash (tip)) != 0) {
         zc_block_destroy (&block);
         return -1;
@@ -179,7 +295,7 @@ zc_chain_load (zc_chain_t *self, zc_block_t *block)
 int64_t
 zc_chain_height (zc_chain_t *self)
 {
-    return (int64_t) self->main_size - 1;
+    return self->base + (int64_t) self->main_size - 1;
 }
 
 const char *
@@ -191,28 +307,41 @@ zc_chain_tip_hash (zc_chain_t *self)
 zc_block_t *
 zc_chain_block (zc_chain_t *self, int64_t index)
 {
-    if (index < 0 || index >= (int64_t) self->main_size)
+    if (index < self->base || index > zc_chain_height (self))
         return NULL;
-    return self->main [index];
+    return self->main [index - self->base];
+}
+
+zc_block_t *
+zc_chain_read_block (zc_chain_t *self, int64_t index)
+{
+    if (!self->ledger || index < 0 || index > zc_chain_height (self))
+        return NULL;
+    return zc_ledger_block (self->ledger, index);
+}
+
+int64_t
+zc_chain_lowest_held (zc_chain_t *self)
+{
+    return self->base;
+}
+
+//  Main-chain index of the block confirming a transaction, or -1: held
+//  blocks first, then the ledger (which holds them too, so a miss in
+//  memory that the ledger answers is always below the blocks held).
+static int64_t
+s_tx_height (zc_chain_t *self, const char *tx_id)
+{
+    uintptr_t slot = (uintptr_t) zhashx_lookup (self->tx_index, tx_id);
+    if (slot)
+        return (int64_t) slot - 1;
+    return self->ledger? zc_ledger_tx_height (self->ledger, tx_id): -1;
 }
 
 bool
 zc_chain_has_tx (zc_chain_t *self, const char *tx_id)
 {
-    return zhashx_lookup (self->tx_index, tx_id) != NULL;
-}
-
-bool
-zc_chain_has_block (zc_chain_t *self, const char *hash)
-{
-    return zhashx_lookup (self->main_by_hash, hash)
-        || zhashx_lookup (self->aside, hash);
-}
-
-size_t
-zc_chain_aside_count (zc_chain_t *self)
-{
-    return zhashx_size (self->aside);
+    return s_tx_height (self, tx_id) >= 0;
 }
 
 //  The main-chain index of a hash, or -1.
@@ -220,7 +349,22 @@ static int64_t
 s_main_index (zc_chain_t *self, const char *hash)
 {
     uintptr_t slot = (uintptr_t) zhashx_lookup (self->main_by_hash, hash);
-    return slot? (int64_t) slot - 1: -1;
+    if (slot)
+        return (int64_t) slot - 1;
+    return self->ledger? zc_ledger_block_index (self->ledger, hash): -1;
+}
+
+bool
+zc_chain_has_block (zc_chain_t *self, const char *hash)
+{
+    return zhashx_lookup (self->aside, hash)
+        || s_main_index (self, hash) >= 0;
+}
+
+size_t
+zc_chain_aside_count (zc_chain_t *self)
+{
+    return zhashx_size (self->aside);
 }
 
 //  True if chain tip a (height, hash) beats tip b.
@@ -318,6 +462,13 @@ s_plan_build (zc_chain_t *self, zc_block_t *tip, const char **error_p,
         block = (zc_block_t *) zhashx_lookup (self->aside, zc_block_prev_hash (block));
     }
     assert (fork >= 0);                 //  callers pass connected tips only
+    if (fork < self->base) {
+        //  The blocks it would take off are no longer held: too deep
+        *error_p = "fork deeper than the maximum reorganization depth";
+        *bad_p = branch [count - 1];
+        free (branch);
+        return NULL;
+    }
     zc_plan_t *plan = (zc_plan_t *) zmalloc (sizeof (zc_plan_t));
     plan->fork_height = fork;
     plan->attach_count = count;
@@ -325,10 +476,10 @@ s_plan_build (zc_chain_t *self, zc_block_t *tip, const char **error_p,
     for (size_t i = 0; i < count; i++)
         plan->attach [i] = branch [count - 1 - i];
     free (branch);
-    plan->detach_count = self->main_size - 1 - (size_t) fork;
+    plan->detach_count = (size_t) (zc_chain_height (self) - fork);
     plan->detach = (zc_block_t **) malloc ((plan->detach_count + 1) * sizeof (zc_block_t *));
     for (size_t i = 0; i < plan->detach_count; i++)
-        plan->detach [i] = self->main [fork + 1 + (int64_t) i];
+        plan->detach [i] = self->main [fork + 1 - self->base + (int64_t) i];
 
     //  Each branch block sits one above its parent, and confirms no
     //  transaction that stays in the chain below the fork or came earlier
@@ -341,8 +492,8 @@ s_plan_build (zc_chain_t *self, zc_block_t *tip, const char **error_p,
             error = "index does not follow its parent";
         for (size_t t = 0; t < zc_block_tx_count (block) && !error; t++) {
             const char *id = zc_tx_id (zc_block_tx (block, t));
-            uintptr_t slot = (uintptr_t) zhashx_lookup (self->tx_index, id);
-            if ((slot && (int64_t) slot - 1 <= fork)
+            int64_t height = s_tx_height (self, id);
+            if ((height >= 0 && height <= fork)
             ||  zhashx_insert (seen, id, (void *) 1) != 0)
                 error = "transaction already in the chain";
         }

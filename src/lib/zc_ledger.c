@@ -31,6 +31,8 @@ struct _zc_ledger_t {
     sqlite3_stmt *pool_delete;  //  prepared DELETE from mempool
     bool outbox;                //  block notices go to the outbox table
     int64_t last_seq;           //  seq of the last notice written
+    sqlite3_stmt *block_index;  //  prepared index of a block by hash
+    sqlite3_stmt *tx_height;    //  prepared index of the block holding a tx
 };
 
 static const char *s_schema =
@@ -173,7 +175,12 @@ zc_ledger_open (const char *path, char **error_p)
                    &self->has_tx) != 0
     ||  s_prepare (self, "INSERT OR IGNORE INTO mempool (id, sender, data, signature,"
                    " received) VALUES (?,?,?,?,?)", &self->pool_insert) != 0
-    ||  s_prepare (self, "DELETE FROM mempool WHERE id = ?", &self->pool_delete) != 0) {
+    ||  s_prepare (self, "DELETE FROM mempool WHERE id = ?", &self->pool_delete) != 0
+    ||  s_prepare (self, "SELECT \"index\" FROM blocks WHERE current_hash = ?",
+                   &self->block_index) != 0
+    ||  s_prepare (self, "SELECT b.\"index\" FROM transactions t JOIN blocks b"
+                   " ON b.current_hash = t.block_hash WHERE t.id = ?",
+                   &self->tx_height) != 0) {
         if (error_p)
             *error_p = zsys_sprintf ("%s: %s", path,
                                      self->db? sqlite3_errmsg (self->db): "cannot open");
@@ -216,6 +223,8 @@ zc_ledger_destroy (zc_ledger_t **self_p)
         sqlite3_finalize (self->has_tx);
         sqlite3_finalize (self->pool_insert);
         sqlite3_finalize (self->pool_delete);
+        sqlite3_finalize (self->block_index);
+        sqlite3_finalize (self->tx_height);
         sqlite3_close (self->db);
         free (self);
         *self_p = NULL;
@@ -646,4 +655,90 @@ zc_ledger_pool_count (zc_ledger_t *self)
         sqlite3_finalize (stmt);
     }
     return count;
+}
+
+
+//  Runs a prepared one-column lookup bound to key; the integer found or -1.
+static int64_t
+s_lookup_index (sqlite3_stmt *stmt, const char *key)
+{
+    sqlite3_reset (stmt);
+    sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+    int64_t index = -1;
+    if (sqlite3_step (stmt) == SQLITE_ROW)
+        index = sqlite3_column_int64 (stmt, 0);
+    sqlite3_reset (stmt);
+    return index;
+}
+
+//  Index of the main-chain block with that hash, or -1 (the UNIQUE
+//  constraint on current_hash gives the index this uses).
+int64_t
+zc_ledger_block_index (zc_ledger_t *self, const char *hash)
+{
+    return s_lookup_index (self->block_index, hash);
+}
+
+//  Index of the block that confirms the transaction, or -1 (two index
+//  lookups: the transaction's primary key, then current_hash).
+int64_t
+zc_ledger_tx_height (zc_ledger_t *self, const char *tx_id)
+{
+    return s_lookup_index (self->tx_height, tx_id);
+}
+
+//  Walks the whole file in index order, one block in memory at a time,
+//  and checks what a peer's block is checked for plus what only the file
+//  can show: genesis is the network's, every block links to the one below
+//  and sits at its index, and the transactions table holds exactly the
+//  rows of the blocks.
+int
+zc_ledger_check (zc_ledger_t *self, int difficulty, size_t max_txs, bool verify_txs,
+                 int64_t *checked_p, char **error_p)
+{
+    int64_t height = zc_ledger_height (self);
+    int64_t tx_rows = zc_ledger_tx_count (self), tx_seen = 0;
+    char *error = NULL;
+    char link [ZC_HASH_HEX + 1] = "";
+    zc_block_t *genesis = zc_block_genesis ();
+    if (height < 0)
+        error = strdup ("the file holds no block");
+    for (int64_t index = 0; index <= height && !error; index++) {
+        zc_block_t *block = zc_ledger_block (self, index);
+        if (!block)
+            error = zsys_sprintf ("block %" PRId64 " is missing or cannot be read", index);
+        else
+        if (index == 0) {
+            if (strcmp (zc_block_hash (block), zc_block_hash (genesis)) != 0)
+                error = strdup ("block 0 is not this network's genesis block");
+        }
+        else {
+            const char *reason = NULL;
+            if (zc_block_index (block) != index)
+                reason = "index out of place";
+            else
+            if (strcmp (zc_block_prev_hash (block), link) != 0)
+                reason = "does not link to the block below";
+            else
+                reason = zc_block_check (block, difficulty, max_txs, verify_txs, NULL, NULL);
+            if (reason)
+                error = zsys_sprintf ("block %" PRId64 ": %s", index, reason);
+        }
+        if (block) {
+            snprintf (link, sizeof link, "%s", zc_block_hash (block));
+            tx_seen += (int64_t) zc_block_tx_count (block);
+        }
+        zc_block_destroy (&block);
+        if (checked_p)
+            *checked_p = index;
+    }
+    if (!error && tx_seen != tx_rows)
+        error = zsys_sprintf ("%" PRId64 " transaction rows but the blocks hold %" PRId64,
+                              tx_rows, tx_seen);
+    zc_block_destroy (&genesis);
+    if (error_p)
+        *error_p = error;
+    else
+        free (error);
+    return error? -1: 0;
 }

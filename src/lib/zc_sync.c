@@ -116,7 +116,7 @@ zc_sync_orphan (zc_sync_t *self, const char *peer_address, int64_t index,
 //  A batch from peer of count blocks has been offered to the chain;
 //  next is the index after its last.  Returns the index to ask peer for
 //  next, or 0 when this sync is done: deeper if the batch did not link
-//  (an orphan at or below its start), on if it was full.  Mining stays
+//  (an orphan at or below its start), on if it held any block.  Mining stays
 //  held while it goes on, and is released when it is done.
 int64_t
 zc_sync_batch (zc_sync_t *self, const char *peer_address, int64_t count, int64_t next,
@@ -133,7 +133,9 @@ zc_sync_batch (zc_sync_t *self, const char *peer_address, int64_t count, int64_t
     if (peer->orphan_low >= 0 && peer->orphan_low <= peer->from && peer->from > 1)
         from = s_ask (peer, peer->from - ZC_SYNC_BATCH, now);
     else
-    if (count >= ZC_SYNC_BATCH)
+    if (count > 0)
+        //  A reply is cut by its byte budget as well as by the count
+        //  asked: any block at all means there may be more
         from = s_ask (peer, next, now);
     self->hold_until = from? now + ZC_SYNC_TIMEOUT: 0;
     return from;

@@ -21,6 +21,7 @@ struct _zc_tx_t {
     char *canonical;            //  canonical text of the whole transaction
     char id [ZC_HASH_HEX + 1];  //  hex SHA-256 of canonical
     char received [ZC_TIMESTAMP_LEN + 1];  //  when it entered this node
+    bool verified;              //  zc_tx_verify found the signature good
 };
 
 //  Canonical text of {"data": data, "sender": sender} and, when signature
@@ -143,6 +144,7 @@ zc_tx_dup (zc_tx_t *self)
     copy->canonical = strdup (self->canonical);
     memcpy (copy->id, self->id, sizeof copy->id);
     memcpy (copy->received, self->received, sizeof copy->received);
+    copy->verified = self->verified;
     return copy;
 }
 
@@ -195,10 +197,15 @@ zc_tx_canonical (zc_tx_t *self)
 bool
 zc_tx_verify (zc_tx_t *self)
 {
+    //  A transaction never changes once made, so a good signature stays
+    //  good: the check is done once, by whichever thread holds it first
+    if (self->verified)
+        return true;
     char *message = s_canonical (self->data, self->sender, NULL);
     bool valid = message
               && zc_verify_raw (self->sender, message, strlen (message), self->signature);
     free (message);
+    self->verified = valid;
     return valid;
 }
 

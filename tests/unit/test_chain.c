@@ -7,7 +7,11 @@
     branch with the mempool following it, orphans joined when their parent
     arrives, blocks that cannot fit their parent, a branch repeating a
     transaction below its fork, the bound on blocks kept aside, the
-    transaction index, and zc_chain_load's link check.
+    transaction index, and zc_chain_load's link check.  A chain opened on
+    a real ledger file with a small depth: blocks leaving memory but still
+    known and readable, a reorganization at exactly the maximum depth and
+    one a block deeper refused, a transaction confirmed long ago refused
+    again, and reopening a long chain.
     =========================================================================
 */
 
@@ -665,6 +669,233 @@ START_TEST (test_plan_abandoned)
 }
 END_TEST
 
+
+//  ---------------------------------------------------------------------
+//  Issue 13: a chain opened on a ledger holds only its last depth + 1
+//  blocks; what left memory is looked up in the ledger.
+
+#define S_DEPTH 4                   //  a small depth, so blocks leave memory
+
+//  Writes a plan to the ledger, then commits it, as the validator does.
+static void
+s_apply (zc_ledger_t *ledger, zc_chain_t *chain, zc_plan_t *plan)
+{
+    ck_assert_int_eq (zc_ledger_replace (ledger, plan->fork_height,
+                                         plan->attach, plan->attach_count), 0);
+    zc_chain_commit (chain, &plan);
+}
+
+//  Offers a copy of block to a ledger chain, expects SWITCH, applies it.
+static void
+s_offer_apply (zc_ledger_t *ledger, zc_chain_t *chain, zc_block_t *block)
+{
+    s_apply (ledger, chain, s_offer (chain, block, ZC_CHAIN_SWITCH));
+    ck_assert_str_eq (zc_chain_tip_hash (chain), zc_block_hash (block));
+}
+
+//  A fresh ledger in dir and a chain opened on it with depth S_DEPTH.
+static zc_chain_t *
+s_ledger_chain (const char *dir, zc_ledger_t **ledger_p)
+{
+    char *path = zsys_sprintf ("%s/ledger.sqlite3", dir);
+    char *error = NULL;
+    *ledger_p = zc_ledger_open (path, &error);
+    ck_assert_msg (*ledger_p != NULL, "%s", error? error: "?");
+    free (path);
+    zc_chain_t *chain = zc_chain_open (*ledger_p, S_DEPTH, 100, 10 * 1024 * 1024, &error);
+    ck_assert_msg (chain != NULL, "%s", error? error: "?");
+    return chain;
+}
+
+//  Builds main blocks 1..count on the chain (and its ledger), the first
+//  holding tx (taken); returns copies of them, blocks [i] at index i
+//  (blocks [0] is genesis).
+static zc_block_t **
+s_build (zc_keys_t *keys, zc_ledger_t *ledger, zc_chain_t *chain, size_t count,
+         zc_tx_t *tx)
+{
+    zc_block_t **blocks = (zc_block_t **) zmalloc ((count + 1) * sizeof (zc_block_t *));
+    blocks [0] = zc_block_genesis ();
+    for (size_t i = 1; i <= count; i++) {
+        char tag [32];
+        snprintf (tag, sizeof tag, "filler %zu", i);
+        zc_tx_t *txs [1] = { i == 1? tx: s_tx (keys, tag) };
+        blocks [i] = s_block (keys, blocks [i - 1], txs, 1);
+        s_offer_apply (ledger, chain, blocks [i]);
+    }
+    return blocks;
+}
+
+static void
+s_blocks_destroy (zc_block_t ***blocks_p, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        zc_block_destroy (&(*blocks_p) [i]);
+    free (*blocks_p);
+    *blocks_p = NULL;
+}
+
+//  Offers a branch on parent of `length` blocks, top first so that all but
+//  the last offered are orphans; returns what the last offer gave (and
+//  the plan, if any).  Each branch block holds one new transaction, the
+//  lowest also `extra` if not NULL.
+static zc_chain_result_t
+s_offer_branch (zc_keys_t *keys, zc_chain_t *chain, zc_block_t *parent, size_t length,
+                zc_tx_t *extra, zc_plan_t **plan_p, const char **error_p)
+{
+    zc_block_t **branch = (zc_block_t **) zmalloc (length * sizeof (zc_block_t *));
+    zc_block_t *below = parent;
+    for (size_t i = 0; i < length; i++) {
+        char tag [48];
+        snprintf (tag, sizeof tag, "branch %" PRId64 " %zu", zc_block_index (parent), i);
+        zc_tx_t *txs [2] = { s_tx (keys, tag), i == 0 && extra? zc_tx_dup (extra): NULL };
+        branch [i] = s_block (keys, below, txs, txs [1]? 2: 1);
+        below = branch [i];
+    }
+    for (size_t i = length; i-- > 1; ) {
+        zc_plan_t *plan = NULL;
+        const char *error = NULL;
+        ck_assert_int_eq (zc_chain_offer (chain, s_copy (branch [i]), &plan, &error),
+                          ZC_CHAIN_ORPHAN);
+    }
+    zc_chain_result_t result = zc_chain_offer (chain, s_copy (branch [0]), plan_p, error_p);
+    s_blocks_destroy (&branch, length);
+    return result;
+}
+
+//  Blocks leave memory past depth + 1 but stay readable from the ledger;
+//  a reorganization exactly depth blocks deep still works after the
+//  blocks below its fork left memory, and one block deeper is refused.
+START_TEST (test_ledger_reorg_depth)
+{
+    char *dir = testutil_tempdir ();
+    zc_keys_t *keys = zc_keys_new ();
+    zc_ledger_t *ledger = NULL;
+    zc_chain_t *chain = s_ledger_chain (dir, &ledger);
+    zc_block_t **blocks = s_build (keys, ledger, chain, 12, s_tx (keys, "old"));
+    ck_assert_int_eq (zc_chain_height (chain), 12);
+    ck_assert_int_eq (zc_chain_lowest_held (chain), 12 - S_DEPTH);
+    ck_assert_ptr_null (zc_chain_block (chain, 12 - S_DEPTH - 1));
+    ck_assert_ptr_nonnull (zc_chain_block (chain, 12 - S_DEPTH));
+    //  Blocks no longer held are still known and readable
+    ck_assert (zc_chain_has_block (chain, zc_block_hash (blocks [2])));
+    zc_block_t *read = zc_chain_read_block (chain, 2);
+    ck_assert_ptr_nonnull (read);
+    ck_assert_str_eq (zc_block_hash (read), zc_block_hash (blocks [2]));
+    zc_block_destroy (&read);
+    ck_assert_ptr_null (zc_chain_read_block (chain, 13));
+    //  A block we hold only in the ledger is KNOWN when a peer sends it
+    s_offer (chain, blocks [3], ZC_CHAIN_KNOWN);
+
+    //  One deeper than the bound: refused, the chain stays
+    zc_plan_t *plan = NULL;
+    const char *error = NULL;
+    ck_assert_int_eq (s_offer_branch (keys, chain, blocks [12 - S_DEPTH - 1], S_DEPTH + 3,
+                                      NULL, &plan, &error), ZC_CHAIN_INVALID);
+    ck_assert_ptr_null (plan);
+    ck_assert_str_eq (error, "fork deeper than the maximum reorganization depth");
+    ck_assert_str_eq (zc_chain_tip_hash (chain), zc_block_hash (blocks [12]));
+
+    //  Exactly the bound: S_DEPTH blocks rolled back, in the ledger too
+    ck_assert_int_eq (s_offer_branch (keys, chain, blocks [12 - S_DEPTH], S_DEPTH + 1,
+                                      NULL, &plan, &error), ZC_CHAIN_SWITCH);
+    ck_assert_int_eq (plan->fork_height, 12 - S_DEPTH);
+    ck_assert_uint_eq (plan->detach_count, S_DEPTH);
+    ck_assert_uint_eq (plan->attach_count, S_DEPTH + 1);
+    char tip [ZC_HASH_HEX + 1];
+    snprintf (tip, sizeof tip, "%s", zc_block_hash (plan->attach [S_DEPTH]));
+    s_apply (ledger, chain, plan);
+    ck_assert_int_eq (zc_chain_height (chain), 13);
+    ck_assert_str_eq (zc_chain_tip_hash (chain), tip);
+    ck_assert_int_eq (zc_ledger_height (ledger), 13);
+    zc_block_t *top = zc_ledger_block (ledger, 13);
+    ck_assert_str_eq (zc_block_hash (top), tip);
+    zc_block_destroy (&top);
+    //  The detached blocks are aside now, the old ones still in the ledger
+    ck_assert (zc_chain_has_block (chain, zc_block_hash (blocks [12])));
+    ck_assert (zc_chain_has_block (chain, zc_block_hash (blocks [1])));
+
+    s_blocks_destroy (&blocks, 13);
+    zc_chain_destroy (&chain);
+    zc_ledger_destroy (&ledger);
+    zc_keys_destroy (&keys);
+    testutil_rmdir (dir);
+    free (dir);
+}
+END_TEST
+
+//  A transaction confirmed long ago (its block left memory) is still in
+//  the chain, and a branch that repeats it is refused.
+START_TEST (test_ledger_old_tx)
+{
+    char *dir = testutil_tempdir ();
+    zc_keys_t *keys = zc_keys_new ();
+    zc_ledger_t *ledger = NULL;
+    zc_chain_t *chain = s_ledger_chain (dir, &ledger);
+    zc_tx_t *old = s_tx (keys, "old");
+    zc_tx_t *copy = zc_tx_dup (old);
+    zc_block_t **blocks = s_build (keys, ledger, chain, 3 * S_DEPTH, old);
+    ck_assert_ptr_null (zc_chain_block (chain, 1));
+    ck_assert (zc_chain_has_tx (chain, zc_tx_id (copy)));
+    zc_tx_t *fresh = s_tx (keys, "fresh");
+    ck_assert (!zc_chain_has_tx (chain, zc_tx_id (fresh)));
+    zc_tx_destroy (&fresh);
+
+    zc_plan_t *plan = NULL;
+    const char *error = NULL;
+    ck_assert_int_eq (s_offer_branch (keys, chain, blocks [3 * S_DEPTH - 1], 2, copy,
+                                      &plan, &error), ZC_CHAIN_INVALID);
+    ck_assert_str_eq (error, "transaction already in the chain");
+    ck_assert_int_eq (zc_chain_height (chain), 3 * S_DEPTH);
+
+    zc_tx_destroy (&copy);
+    s_blocks_destroy (&blocks, 3 * S_DEPTH + 1);
+    zc_chain_destroy (&chain);
+    zc_ledger_destroy (&ledger);
+    zc_keys_destroy (&keys);
+    testutil_rmdir (dir);
+    free (dir);
+}
+END_TEST
+
+//  Reopening a long chain reads only its last blocks: the tip, the blocks
+//  held and the lookups below them are as before the restart.
+START_TEST (test_ledger_reopen)
+{
+    char *dir = testutil_tempdir ();
+    zc_keys_t *keys = zc_keys_new ();
+    zc_ledger_t *ledger = NULL;
+    zc_chain_t *chain = s_ledger_chain (dir, &ledger);
+    zc_tx_t *old = s_tx (keys, "old");
+    char old_id [ZC_HASH_HEX + 1];
+    snprintf (old_id, sizeof old_id, "%s", zc_tx_id (old));
+    size_t length = 40;
+    zc_block_t **blocks = s_build (keys, ledger, chain, length, old);
+    zc_chain_destroy (&chain);
+    zc_ledger_destroy (&ledger);
+
+    chain = s_ledger_chain (dir, &ledger);
+    ck_assert_int_eq (zc_chain_height (chain), (int64_t) length);
+    ck_assert_str_eq (zc_chain_tip_hash (chain), zc_block_hash (blocks [length]));
+    ck_assert_int_eq (zc_chain_lowest_held (chain), (int64_t) length - S_DEPTH);
+    ck_assert (zc_chain_has_tx (chain, old_id));
+    ck_assert (zc_chain_has_block (chain, zc_block_hash (blocks [1])));
+    ck_assert_int_eq (zc_chain_load (chain, s_copy (blocks [1])), -1);
+    //  It goes on growing where it stopped
+    zc_tx_t *txs [1] = { s_tx (keys, "after") };
+    zc_block_t *next = s_block (keys, blocks [length], txs, 1);
+    s_offer_apply (ledger, chain, next);
+    zc_block_destroy (&next);
+
+    s_blocks_destroy (&blocks, length + 1);
+    zc_chain_destroy (&chain);
+    zc_ledger_destroy (&ledger);
+    zc_keys_destroy (&keys);
+    testutil_rmdir (dir);
+    free (dir);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -683,6 +914,12 @@ main (void)
     tcase_add_test (tcase, test_has_tx);
     tcase_add_test (tcase, test_load);
     tcase_add_test (tcase, test_plan_abandoned);
+    suite_add_tcase (suite, tcase);
+    tcase = tcase_create ("ledger");
+    tcase_set_timeout (tcase, 60);
+    tcase_add_test (tcase, test_ledger_reorg_depth);
+    tcase_add_test (tcase, test_ledger_old_tx);
+    tcase_add_test (tcase, test_ledger_reopen);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }

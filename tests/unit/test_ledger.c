@@ -532,6 +532,119 @@ START_TEST (test_open_bad_path)
 }
 END_TEST
 
+
+//  ---------------------------------------------------------------------
+//  Issue 13: lookups by hash and transaction id, and the whole-file check
+
+//  Runs one statement through a separate handle (to damage a file).
+static void
+s_exec_outside (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    ck_assert_int_eq (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    ck_assert_int_eq (sqlite3_exec (db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+}
+
+//  zc_ledger_block_index and zc_ledger_tx_height answer from the file,
+//  and follow a reorganization.
+START_TEST (test_lookups)
+{
+    char *dir = testutil_tempdir ();
+    char *path = s_path (dir);
+    zc_ledger_t *ledger = zc_ledger_open (path, NULL);
+    ck_assert_ptr_nonnull (ledger);
+    zc_keys_t *keys = zc_keys_new ();
+    zc_block_t *genesis = zc_block_genesis ();
+    zc_block_t *main [2];
+    main [0] = s_block (keys, genesis, "one", 1);
+    main [1] = s_block (keys, main [0], "two", 2);
+    ck_assert_int_eq (zc_ledger_replace (ledger, 0, main, 2), 0);
+    ck_assert_int_eq (zc_ledger_block_index (ledger, zc_block_hash (genesis)), 0);
+    ck_assert_int_eq (zc_ledger_block_index (ledger, zc_block_hash (main [1])), 2);
+    ck_assert_int_eq (zc_ledger_tx_height (ledger, zc_tx_id (zc_block_tx (main [0], 0))), 1);
+    ck_assert_int_eq (zc_ledger_tx_height (ledger, zc_tx_id (zc_block_tx (main [1], 1))), 2);
+    ck_assert_int_eq (zc_ledger_block_index (ledger, "no such hash"), -1);
+    ck_assert_int_eq (zc_ledger_tx_height (ledger, "no such id"), -1);
+    //  Block 2 rolled back: neither it nor its transactions are found
+    zc_block_t *side = s_block (keys, main [0], "side", 1);
+    ck_assert_int_eq (zc_ledger_replace (ledger, 1, &side, 1), 0);
+    ck_assert_int_eq (zc_ledger_block_index (ledger, zc_block_hash (main [1])), -1);
+    ck_assert_int_eq (zc_ledger_tx_height (ledger, zc_tx_id (zc_block_tx (main [1], 0))), -1);
+    ck_assert_int_eq (zc_ledger_tx_height (ledger, zc_tx_id (zc_block_tx (side, 0))), 2);
+
+    zc_block_destroy (&side);
+    zc_block_destroy (&main [0]);
+    zc_block_destroy (&main [1]);
+    zc_block_destroy (&genesis);
+    zc_keys_destroy (&keys);
+    zc_ledger_destroy (&ledger);
+    testutil_rmdir (dir);
+    free (path);
+    free (dir);
+}
+END_TEST
+
+//  zc_ledger_check passes a sound file and names the first damaged block
+//  however deep it lies, and a chain opened on the file (which checks
+//  only the last blocks) refuses a damaged tip.
+START_TEST (test_check)
+{
+    char *dir = testutil_tempdir ();
+    char *path = s_path (dir);
+    zc_ledger_t *ledger = zc_ledger_open (path, NULL);
+    ck_assert_ptr_nonnull (ledger);
+    zc_keys_t *keys = zc_keys_new ();
+    zc_block_t *parent = zc_block_genesis ();
+    for (int i = 1; i <= 30; i++) {
+        char tag [16];
+        snprintf (tag, sizeof tag, "b%d", i);
+        zc_block_t *block = s_block (keys, parent, tag, 2);
+        ck_assert_int_eq (zc_ledger_replace (ledger, i - 1, &block, 1), 0);
+        zc_block_destroy (&parent);
+        parent = block;
+    }
+    zc_block_destroy (&parent);
+    int64_t checked = -1;
+    char *error = NULL;
+    ck_assert_int_eq (zc_ledger_check (ledger, 1, 8, true, &checked, &error), 0);
+    ck_assert_ptr_null (error);
+    ck_assert_int_eq (checked, 30);
+    //  A stricter network's rules are not met by these blocks
+    ck_assert_int_eq (zc_ledger_check (ledger, 1, 1, true, NULL, &error), -1);
+    ck_assert_str_eq (error, "block 1: too many transactions");
+    zstr_free (&error);
+    zc_ledger_destroy (&ledger);
+
+    //  A transaction altered in block 3, far below the tip
+    s_exec_outside (path, "UPDATE transactions SET data = '{\"tag\":\"forged\"}'"
+                          " WHERE block_hash = (SELECT current_hash FROM blocks"
+                          " WHERE \"index\" = 3) AND position = 0");
+    ledger = zc_ledger_open (path, NULL);
+    zc_chain_t *chain = zc_chain_open (ledger, 4, 10, 1024 * 1024, &error);
+    ck_assert_ptr_nonnull (chain);          //  start-up looks at the last blocks only
+    zc_chain_destroy (&chain);
+    ck_assert_int_eq (zc_ledger_check (ledger, 1, 8, true, &checked, &error), -1);
+    ck_assert_int_eq (checked, 3);
+    ck_assert_str_eq (error, "block 3: current_hash does not match the block's contents");
+    zstr_free (&error);
+    zc_ledger_destroy (&ledger);
+
+    //  The tip's link broken: start-up refuses the file
+    s_exec_outside (path, "UPDATE blocks SET prev_hash = current_hash WHERE \"index\" = 30");
+    ledger = zc_ledger_open (path, NULL);
+    ck_assert_ptr_null (zc_chain_open (ledger, 4, 10, 1024 * 1024, &error));
+    ck_assert_str_eq (error, "block 30 does not link to the one below");
+    zstr_free (&error);
+    zc_ledger_destroy (&ledger);
+
+    zc_keys_destroy (&keys);
+    testutil_rmdir (dir);
+    free (path);
+    free (dir);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -546,6 +659,8 @@ main (void)
     tcase_add_test (tcase, test_replace_refused);
     tcase_add_test (tcase, test_reopen);
     tcase_add_test (tcase, test_open_bad_path);
+    tcase_add_test (tcase, test_lookups);
+    tcase_add_test (tcase, test_check);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }

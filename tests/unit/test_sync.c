@@ -48,8 +48,8 @@ START_TEST (test_from_at_least_one)
 }
 END_TEST
 
-//  A full batch goes on from the next index; a short one ends the sync
-//  and releases mining.
+//  A batch with blocks goes on from the next index (a reply may be cut
+//  short by its size); an empty one ends the sync and releases mining.
 START_TEST (test_batches)
 {
     zc_sync_t *sync = zc_sync_new ();
@@ -60,7 +60,9 @@ START_TEST (test_batches)
     ck_assert_int_eq (zc_sync_batch (sync, PEER_A, ZC_SYNC_BATCH, next, now), next);
     ck_assert_int_eq (zc_sync_hold_until (sync), now + ZC_SYNC_TIMEOUT);
     now += 10;
-    ck_assert_int_eq (zc_sync_batch (sync, PEER_A, 17, next + 17, now), 0);
+    ck_assert_int_eq (zc_sync_batch (sync, PEER_A, 17, next + 17, now), next + 17);
+    now += 10;
+    ck_assert_int_eq (zc_sync_batch (sync, PEER_A, 0, next + 17, now), 0);
     ck_assert_int_eq (zc_sync_hold_until (sync), 0);
     //  Answered: the peer may be asked again at once
     ck_assert_int_eq (zc_sync_status (sync, PEER_A, true, 300, now), 300);
@@ -86,8 +88,10 @@ START_TEST (test_orphans_go_deeper)
     ck_assert_int_eq (zc_sync_batch (sync, PEER_A, ZC_SYNC_BATCH, from + ZC_SYNC_BATCH, now + 2),
                       from - ZC_SYNC_BATCH);
     ck_assert_int_ne (zc_sync_hold_until (sync), 0);
-    //  That one linked and was short: done
-    ck_assert_int_eq (zc_sync_batch (sync, PEER_A, 3, from, now + 3), 0);
+    //  That one linked; the next answer is empty: done
+    ck_assert_int_eq (zc_sync_batch (sync, PEER_A, 3, from - ZC_SYNC_BATCH + 3, now + 3),
+                      from - ZC_SYNC_BATCH + 3);
+    ck_assert_int_eq (zc_sync_batch (sync, PEER_A, 0, from - ZC_SYNC_BATCH + 3, now + 4), 0);
     ck_assert_int_eq (zc_sync_hold_until (sync), 0);
     zc_sync_destroy (&sync);
 }
