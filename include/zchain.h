@@ -86,9 +86,36 @@ char *zc_jcs_serialize (const cJSON *item);
 //  or -1 if value is not finite or size is too small (32 is always enough).
 int zc_jcs_number (double value, char *buffer, size_t size);
 
-//  Parses exactly `size` bytes of JSON text; NULL if it is not JSON.
-//  A thin wrapper that keeps cJSON's parse options in one place.
+//  =========================================================================
+//  zc_json - the strict reader every outside text goes through
+//  =========================================================================
+//  RFC 8259 exactly (no leading zeros, no bare points, whitespace is space,
+//  tab, LF, CR), every string valid UTF-8, \u escapes only of whole
+//  characters, nesting at most ZC_JSON_MAX_DEPTH.  See src/lib/zc_json.c.
+
+#define ZC_JSON_MAX_DEPTH   512     //  arrays and objects inside each other
+#define ZC_JSON_ERROR_MAX   128     //  enough for any zc_json_read reason
+
+//  Checks that exactly size bytes are one RFC 8259 JSON text.  NULL if so,
+//  else a static reason; *offset_p (if not NULL) gets the byte where the
+//  walk stopped.  Parses nothing.
+const char *zc_json_check (const char *text, size_t size, size_t *offset_p);
+
+//  Checks, then parses exactly size bytes.  NULL if the text is not JSON
+//  or holds U+0000 in a string (which cJSON cannot keep); then error (if
+//  not NULL) gets "invalid JSON at byte N: <reason>".  Caller owns result.
+cJSON *zc_json_read (const char *text, size_t size, char *error, size_t error_size);
+
+//  zc_json_read without the reason.
 cJSON *zc_json_parse (const char *text, size_t size);
+
+//  True if size bytes of text are well-formed UTF-8 (RFC 3629).
+bool zc_utf8_valid (const char *text, size_t size);
+
+//  Length of the longest prefix of text (at most max bytes, and stopping
+//  at a NUL) that is whole UTF-8 characters: where to cut a string that is
+//  echoed back so the echo stays valid.
+size_t zc_utf8_prefix (const char *text, size_t max);
 
 //  =========================================================================
 //  zc_keys - Ed25519 key pairs: node keys, gateway keys, client keys
