@@ -68,6 +68,16 @@ bool zc_hash_valid (const char *text);
 //  A version 4 UUID in its 36-char text form; out holds 37 bytes.
 void zc_uuid_new (char *out);
 
+//  True if text is a UUID in its 36-char lowercase text form (8-4-4-4-12
+//  hex digits): the form of every node_id and miner_id.
+bool zc_uuid_valid (const char *text);
+
+//  True if text can be a peer's host: 1 to ZC_HOST_MAX characters of
+//  letters, digits, '-', '.' and ':' (a DNS name, IPv4 or IPv6 literal),
+//  not starting with '-' or '.'.
+#define ZC_HOST_MAX 253
+bool zc_host_valid (const char *text);
+
 //  Monotonic clock in microseconds, for latencies and deadlines.
 int64_t zc_clock_usecs (void);
 
@@ -247,7 +257,9 @@ void zc_tx_set_received (zc_tx_t *self, const char *timestamp);
 
 typedef struct _zc_block_t zc_block_t;
 
-//  Builds a block from a new_block payload; checks shape only.  NULL with
+//  Builds a block from a new_block payload; checks shape and the form of
+//  each field (hashes 64 hex, miner_id a UUID or, at index 0, "genesis",
+//  signature base64, public_key_pem a bare PEM public key).  NULL with
 //  *error_p set to a static reason on bad shape.
 zc_block_t *zc_block_from_json (const cJSON *json, const char **error_p);
 
@@ -286,7 +298,9 @@ void zc_block_compute_hash (zc_block_t *self, char *out);
 bool zc_hash_meets (const char *hash, int difficulty);
 
 //  Seals a mined block: sets nonce and hash, miner_id, signs the hash with
-//  keys and records their public key PEM.
+//  keys and records their public key PEM.  -1 (block unchanged) unless
+//  miner_id is a UUID and hash 64 hex: the node never makes a block it
+//  could not send.
 int zc_block_seal (zc_block_t *self, uint64_t nonce, const char *hash,
                    const char *miner_id, zc_keys_t *keys);
 
