@@ -163,6 +163,8 @@ s_self_handle_event (self_t *self)
             if (text)
                 zsys_error ("%s: gateway queue full: dropped %" PRIu64 " notice(s) so far",
                             self->config->name, ++self->dropped);
+            else        //  the node keeps nothing it cannot send: a bug
+                zsys_error ("%s: bug: notice has no canonical form", self->config->name);
             free (text);
             s_flush (self);
         }

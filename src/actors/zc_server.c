@@ -83,9 +83,13 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
     self_t *self = (self_t *) arg;
-    cJSON *message = zc_json_parse (data, size);
+    char reason [ZC_JSON_ERROR_MAX];
+    cJSON *message = zc_json_read (data, size, reason, sizeof reason);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
+    if (!message)
+        s_reply_error (self, conn, address, reason);
+    else
     if (!cJSON_IsObject (message))
         s_reply_error (self, conn, address, "message is not a JSON object");
     else
@@ -109,7 +113,8 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
             zc_link_done (self->bridge, conn);
         }
         else
-            s_reply_error (self, conn, address, "notice needs block_index, block_hash, node_id");
+            s_reply_error (self, conn, address, "notice needs an integer block_index >= 0, "
+                           "a 64-hex block_hash and a UUID node_id");
     }
     else
     if (streq (type->valuestring, "get_confirmation")) {
@@ -149,4 +154,30 @@ zc_server_actor (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);
+}
+
+//  -------------------------------------------------------------------------
+//  The handler outside the actor (fuzz/fuzz_server.c): state with its
+//  bridge link and an open market at config->data.
+
+void *
+zc_server_state_new (zc_service_config_t *config)
+{
+    self_t *self = s_self_new (NULL, config);
+    if (s_self_start (self) != 0)
+        s_self_destroy (&self);
+    return self;
+}
+
+void
+zc_server_state_destroy (void **state_p)
+{
+    s_self_destroy ((self_t **) state_p);
+}
+
+void
+zc_server_handle (void *state, uint32_t conn, const char *address,
+                  const char *data, size_t size)
+{
+    s_handle_message (state, conn, address, data, size);
 }

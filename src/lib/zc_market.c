@@ -87,8 +87,16 @@ zc_market_record (zc_market_t *self, const cJSON *notice)
     if (!type || !hash || !node_id || !cJSON_IsNumber (index)
     ||  (!streq (type, "block_confirmation") && !streq (type, "block_rollback")))
         return -1;
+    //  Forms checked before anything is cast or stored (issue 10): a huge
+    //  block_index was cast to INT64_MIN
+    if (!(index->valuedouble >= 0 && index->valuedouble <= 9007199254740992.0)
+    ||  index->valuedouble != (double) (int64_t) index->valuedouble
+    ||  !zc_hash_valid (hash) || !zc_uuid_valid (node_id))
+        return -1;
     bool confirm = streq (type, "block_confirmation");
     char *body = zc_jcs_serialize (notice);
+    if (!body)                  //  nothing is stored that cannot be sent back
+        return -1;
     char now [ZC_TIMESTAMP_LEN + 1];
     zc_timestamp_now (now);
     int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK? 0: -1;
@@ -123,7 +131,7 @@ zc_market_record (zc_market_t *self, const cJSON *notice)
     if (rc == 0 && confirm) {
         const cJSON *tx_id;
         cJSON_ArrayForEach (tx_id, tx_ids) {
-            if (!cJSON_IsString (tx_id))
+            if (!cJSON_IsString (tx_id) || !zc_hash_valid (tx_id->valuestring))
                 continue;
             sqlite3_reset (stmt);
             sqlite3_bind_text (stmt, 1, tx_id->valuestring, -1, SQLITE_STATIC);
