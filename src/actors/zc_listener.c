@@ -13,7 +13,9 @@
     UUID, so a node_list reply can always be sent.  A node_list is taken
     only from a peer we sent node_discovery and that has not answered it
     yet.  A learnt peer that answers none of S_EVICT_ROUNDS status rounds
-    in a row is dropped; the config file's peers are kept.
+    in a row is dropped; the config file's peers are kept.  A dropped
+    peer is not learnt again from node_list for S_FORGET_MSECS (other
+    nodes still list it for a while), only from its own node_discovery.
 
     zc_listener_handle runs the message handler outside the actor, for
     the fuzz target fuzz/fuzz_listener.c: the same code, the same links.
@@ -51,6 +53,7 @@
 #define S_DISCOVER_EVERY 5          //  ...and every this many times, their peers
 #define S_EVICT_ROUNDS  15          //  silent status rounds before a learnt peer goes
 #define S_MAX_LEARN     S_MAX_PEERS //  entries of one node_list looked at, at most
+#define S_FORGET_MSECS  600000      //  an evicted peer is not relearnt from lists for this
 
 //  A peer: another node we may send to
 typedef struct {
@@ -72,6 +75,7 @@ typedef struct {
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
+    zhashx_t *forgotten;        //  evicted "host:port" -> int64_t * until when
     int64_t next_ping;          //  when to ask peers their status again
     uint64_t rounds;            //  status rounds so far
     bool terminated;            //  $TERM received
@@ -142,6 +146,8 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->self_address = zsys_sprintf ("%s:%d", config->host, config->port);
     self->peers = zlistx_new ();
     zlistx_set_destructor (self->peers, (czmq_destructor *) s_peer_destroy);
+    self->forgotten = zhashx_new ();
+    zhashx_set_destructor (self->forgotten, (czmq_destructor *) zstr_free);
     for (size_t i = 0; i < config->peer_count; i++) {
         char *host = strdup (config->peers [i]);
         char *colon = strrchr (host, ':');
@@ -164,6 +170,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         zlistx_destroy (&self->peers);
+        zhashx_destroy (&self->forgotten);
         zsock_destroy (&self->bridge);
         zsock_destroy (&self->validator);
         free (self->self_address);
@@ -238,8 +245,12 @@ s_learn_peers (self_t *self, const char *address, const cJSON *message)
             break;
         const cJSON *host = cJSON_GetObjectItemCaseSensitive (node, "host");
         int port = s_port (cJSON_GetObjectItemCaseSensitive (node, "port"));
-        if (cJSON_IsString (host) && zc_host_valid (host->valuestring) && port)
-            s_peer_add (self, host->valuestring, port);
+        if (cJSON_IsString (host) && zc_host_valid (host->valuestring) && port) {
+            char *entry = zsys_sprintf ("%s:%d", host->valuestring, port);
+            if (!zhashx_lookup (self->forgotten, entry))
+                s_peer_add (self, host->valuestring, port);
+            free (entry);
+        }
         else
             skipped++;
     }
@@ -350,6 +361,10 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         if (!s_port (port))
             s_error (self, conn, address, "node_discovery \"port\" must be an integer 1..65535");
         else {
+            //  The peer itself says it is back: it may be learnt again
+            char *entry = zsys_sprintf ("%s:%d", host->valuestring, s_port (port));
+            zhashx_delete (self->forgotten, entry);
+            free (entry);
             s_peer_add (self, host->valuestring, s_port (port));
             zc_link_reply (self->bridge, conn, s_node_list (self));
         }
@@ -517,6 +532,19 @@ s_ping_peers (self_t *self)
     cJSON_AddStringToObject (discovery, "host", self->config->host);
     cJSON_AddNumberToObject (discovery, "port", self->config->port);
     bool discover = self->rounds++ % S_DISCOVER_EVERY == 0;
+    zlistx_t *expired = zlistx_new ();
+    const char *until = (const char *) zhashx_first (self->forgotten);
+    while (until) {
+        if (atoll (until) <= zclock_mono ())
+            zlistx_add_end (expired, (void *) zhashx_cursor (self->forgotten));
+        until = (const char *) zhashx_next (self->forgotten);
+    }
+    const char *address = (const char *) zlistx_first (expired);
+    while (address) {
+        zhashx_delete (self->forgotten, address);
+        address = (const char *) zlistx_next (expired);
+    }
+    zlistx_destroy (&expired);
     s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
     while (peer) {
         //  A learnt peer silent for S_EVICT_ROUNDS rounds is dropped
@@ -525,6 +553,9 @@ s_ping_peers (self_t *self)
         if (!peer->configured && peer->silent >= S_EVICT_ROUNDS) {
             zsys_info ("%s: dropping peer %s: no answer in %d status rounds",
                        self->config->name, peer->address, peer->silent);
+            if (zhashx_size (self->forgotten) < 4 * S_MAX_PEERS)
+                zhashx_update (self->forgotten, peer->address,
+                               zsys_sprintf ("%" PRId64, zclock_mono () + S_FORGET_MSECS));
             zlistx_delete (self->peers, zlistx_cursor (self->peers));
             peer = (s_peer_t *) zlistx_next (self->peers);
             continue;
