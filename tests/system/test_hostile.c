@@ -595,6 +595,43 @@ START_TEST (test_conformance_every_port)
 }
 END_TEST
 
+//  Config values that are hosts: zchaind refuses to start, naming the key.
+static void
+s_bad_config (const char *file, const char *text, const char *expect)
+{
+    char *path = harness_path ("%s", file);
+    harness_write_file (path, text);
+    char *err = harness_path ("%s.err", file);
+    const char *argv [] = { harness_program ("ZCHAIND"), "-c", path, NULL };
+    int status = harness_run ((char *const *) argv, NULL, err, S_START_MS);
+    char *errors = harness_read_file (err);
+    ck_assert_msg (status != -1 && WIFEXITED (status) && WEXITSTATUS (status) != 0,
+                   "zchaind started with %s", file);
+    ck_assert_msg (errors && strstr (errors, expect), "stderr does not name %s: %s",
+                   expect, errors? errors: "");
+    free (errors);
+    free (err);
+    free (path);
+}
+
+START_TEST (test_config_hosts)
+{
+    char *data = harness_path ("n1");
+    char text [1024];
+    snprintf (text, sizeof text, "network\n    difficulty = 2\nnode\n    n1\n"
+              "        host = bad host\n        port = 13000\n        data = %s\n", data);
+    s_bad_config ("space.conf", text, "node/n1/host");
+    snprintf (text, sizeof text, "network\n    difficulty = 2\nnode\n    n1\n"
+              "        host = \xff\xfe\n        port = 13000\n        data = %s\n", data);
+    s_bad_config ("utf8.conf", text, "node/n1/host");
+    snprintf (text, sizeof text, "network\n    difficulty = 2\nnode\n    n1\n"
+              "        host = 127.0.0.1\n        port = 13000\n        data = %s\n"
+              "        peers = \"127.0.0.1:13001,bad\xffhost:13002\"\n", data);
+    s_bad_config ("peers.conf", text, "node/n1/peers");
+    free (data);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -604,5 +641,6 @@ main (void)
     tcase_add_test (harness_tcase (suite, "echo_and_numbers", 90), test_echo_and_numbers);
     tcase_add_test (harness_tcase (suite, "conformance_every_port", 120),
                     test_conformance_every_port);
+    tcase_add_test (harness_tcase (suite, "config_hosts", 60), test_config_hosts);
     return testutil_run (suite);
 }

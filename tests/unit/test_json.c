@@ -178,6 +178,37 @@ START_TEST (test_utf8_helpers)
 }
 END_TEST
 
+//  The forms of protocol strings (zc_util)
+START_TEST (test_forms)
+{
+    ck_assert (zc_uuid_valid ("11111111-1111-4111-8111-111111111111"));
+    ck_assert (!zc_uuid_valid ("11111111-1111-4111-8111-11111111111"));
+    ck_assert (!zc_uuid_valid ("11111111-1111-4111-8111-1111111111111"));
+    ck_assert (!zc_uuid_valid ("11111111-1111-4111-8111-11111111111A"));
+    ck_assert (!zc_uuid_valid ("11111111111114111811111111111111111a"));
+    ck_assert (!zc_uuid_valid ("11111111-1111-4111-8111-11111111111\xc3"));
+    ck_assert (!zc_uuid_valid ("genesis"));
+    ck_assert (!zc_uuid_valid (NULL));
+    ck_assert (zc_host_valid ("127.0.0.1"));
+    ck_assert (zc_host_valid ("node-1.example.org"));
+    ck_assert (zc_host_valid ("::1"));
+    ck_assert (!zc_host_valid (""));
+    ck_assert (!zc_host_valid ("-x"));
+    ck_assert (!zc_host_valid (".x"));
+    ck_assert (!zc_host_valid ("bad host"));
+    ck_assert (!zc_host_valid ("h\xc3\xa9"));
+    ck_assert (!zc_host_valid ("\xff"));
+    ck_assert (!zc_host_valid (NULL));
+    char long_host [ZC_HOST_MAX + 2];
+    memset (long_host, 'a', sizeof long_host);
+    long_host [ZC_HOST_MAX] = 0;
+    ck_assert (zc_host_valid (long_host));
+    long_host [ZC_HOST_MAX] = 'a';
+    long_host [ZC_HOST_MAX + 1] = 0;
+    ck_assert (!zc_host_valid (long_host));
+}
+END_TEST
+
 //  Reads a whole file; caller frees.
 static char *
 s_read_file (const char *path, size_t *size_p)
@@ -263,6 +294,7 @@ main (void)
     tcase_add_test (tcase, test_nul);
     tcase_add_test (tcase, test_secret_suffix);
     tcase_add_test (tcase, test_utf8_helpers);
+    tcase_add_test (tcase, test_forms);
     tcase_add_test (tcase, test_conformance_suite);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
