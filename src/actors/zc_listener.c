@@ -54,6 +54,7 @@
 #define S_EVICT_ROUNDS  15          //  silent status rounds before a learnt peer goes
 #define S_MAX_LEARN     S_MAX_PEERS //  entries of one node_list looked at, at most
 #define S_FORGET_MSECS  600000      //  an evicted peer is not relearnt from lists for this
+#define S_LIST_BYTES    60000       //  a node_list reply, at most (a length frame: 65535)
 
 //  A peer: another node we may send to
 typedef struct {
@@ -198,15 +199,23 @@ s_send_peer (self_t *self, const char *address, cJSON *message)
     free (text);
 }
 
-//  node_list: every peer we know, with its node_id once known.
+//  node_list: the peers we know, in the order learnt, with their node_id
+//  once known; as many as fit S_LIST_BYTES, so the reply always fits a
+//  length frame (256 peers of 253-char hosts would not: found by
+//  fuzz/fuzz_listener).
 static cJSON *
 s_node_list (self_t *self)
 {
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "type", "node_list");
     cJSON *nodes = cJSON_AddArrayToObject (reply, "nodes");
+    size_t bytes = 32;                  //  {"nodes":[],"type":"node_list"}
     s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
     while (peer) {
+        //  {"host":"","node_id":"","port":65535}, and a comma
+        bytes += strlen (peer->host) + (peer->node_id? strlen (peer->node_id) + 2: 4) + 36;
+        if (bytes > S_LIST_BYTES)
+            break;
         cJSON *node = cJSON_CreateObject ();
         if (peer->node_id)
             cJSON_AddStringToObject (node, "node_id", peer->node_id);
