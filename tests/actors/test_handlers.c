@@ -485,7 +485,6 @@ END_TEST
 int
 main (void)
 {
-    zsys_init ();
     Suite *suite = suite_create ("handlers");
     TCase *tcase = tcase_create ("core");
     tcase_set_timeout (tcase, 60);
