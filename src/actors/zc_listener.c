@@ -76,7 +76,7 @@ typedef struct {
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
-    zhashx_t *forgotten;        //  evicted "host:port" -> int64_t * until when
+    zhashx_t *forgotten;        //  evicted "host:port" -> until when (mono ms, text)
     int64_t next_ping;          //  when to ask peers their status again
     uint64_t rounds;            //  status rounds so far
     bool terminated;            //  $TERM received
