@@ -8,7 +8,8 @@
 #   ./dev.sh test      install build dependencies, build, and run the whole
 #                      test suite: make check in a plain build and in an
 #                      AddressSanitizer + UndefinedBehaviorSanitizer build,
-#                      and the unit tests under valgrind
+#                      the unit tests under valgrind, and every fuzz target
+#                      for 10 s (clang's libFuzzer)
 #   ./dev.sh bench     install what the benchmarks use too (jq, and
 #                      redis-server for the PING reference), build, and run
 #                      make bench (doc/PERFORMANCE.md)
@@ -21,7 +22,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 #   The Debian packages zchain builds and tests with
 packages=(build-essential autoconf automake libtool pkg-config
           libzmq3-dev libczmq-dev libcjson-dev libssl-dev libsqlite3-dev check
-          sqlite3 valgrind iproute2)
+          sqlite3 valgrind iproute2
+          clang)
 
 #   Installs whatever of the packages is missing (as root, or with sudo).
 deps () {
@@ -160,6 +162,9 @@ case "${1:-}" in
         check plain || status=1
         check asan || status=1
         ( cd build-plain && make -s check-valgrind ) || status=1
+        #   Every libFuzzer target briefly, from its seed corpus (doc/FUZZING.md)
+        build fuzz --enable-fuzzing CC=clang
+        ( cd build-fuzz && make -s fuzz FUZZ_SECONDS=10 FUZZ_JOBS="$jobs" ) || status=1
         summary
         exit $status ;;
     network)

@@ -69,6 +69,16 @@ bool zc_hash_valid (const char *text);
 //  A version 4 UUID in its 36-char text form; out holds 37 bytes.
 void zc_uuid_new (char *out);
 
+//  True if text is a UUID in its 36-char lowercase text form (8-4-4-4-12
+//  hex digits): the form of every node_id and miner_id.
+bool zc_uuid_valid (const char *text);
+
+//  True if text can be a peer's host: 1 to ZC_HOST_MAX characters of
+//  letters, digits, '-', '.' and ':' (a DNS name, IPv4 or IPv6 literal),
+//  not starting with '-' or '.'.
+#define ZC_HOST_MAX 253
+bool zc_host_valid (const char *text);
+
 //  Monotonic clock in microseconds, for latencies and deadlines.
 int64_t zc_clock_usecs (void);
 
@@ -87,9 +97,36 @@ char *zc_jcs_serialize (const cJSON *item);
 //  or -1 if value is not finite or size is too small (32 is always enough).
 int zc_jcs_number (double value, char *buffer, size_t size);
 
-//  Parses exactly `size` bytes of JSON text; NULL if it is not JSON.
-//  A thin wrapper that keeps cJSON's parse options in one place.
+//  =========================================================================
+//  zc_json - the strict reader every outside text goes through
+//  =========================================================================
+//  RFC 8259 exactly (no leading zeros, no bare points, whitespace is space,
+//  tab, LF, CR), every string valid UTF-8, \u escapes only of whole
+//  characters, nesting at most ZC_JSON_MAX_DEPTH.  See src/lib/zc_json.c.
+
+#define ZC_JSON_MAX_DEPTH   512     //  arrays and objects inside each other
+#define ZC_JSON_ERROR_MAX   128     //  enough for any zc_json_read reason
+
+//  Checks that exactly size bytes are one RFC 8259 JSON text.  NULL if so,
+//  else a static reason; *offset_p (if not NULL) gets the byte where the
+//  walk stopped.  Parses nothing.
+const char *zc_json_check (const char *text, size_t size, size_t *offset_p);
+
+//  Checks, then parses exactly size bytes.  NULL if the text is not JSON
+//  or holds U+0000 in a string (which cJSON cannot keep); then error (if
+//  not NULL) gets "invalid JSON at byte N: <reason>".  Caller owns result.
+cJSON *zc_json_read (const char *text, size_t size, char *error, size_t error_size);
+
+//  zc_json_read without the reason.
 cJSON *zc_json_parse (const char *text, size_t size);
+
+//  True if size bytes of text are well-formed UTF-8 (RFC 3629).
+bool zc_utf8_valid (const char *text, size_t size);
+
+//  Length of the longest prefix of text (at most max bytes, and stopping
+//  at a NUL) that is whole UTF-8 characters: where to cut a string that is
+//  echoed back so the echo stays valid.
+size_t zc_utf8_prefix (const char *text, size_t max);
 
 //  =========================================================================
 //  zc_keys - Ed25519 key pairs: node keys, gateway keys, client keys
@@ -226,7 +263,9 @@ void zc_tx_set_received (zc_tx_t *self, const char *timestamp);
 
 typedef struct _zc_block_t zc_block_t;
 
-//  Builds a block from a new_block payload; checks shape only.  NULL with
+//  Builds a block from a new_block payload; checks shape and the form of
+//  each field (hashes 64 hex, miner_id a UUID or, at index 0, "genesis",
+//  signature base64, public_key_pem a bare PEM public key).  NULL with
 //  *error_p set to a static reason on bad shape.
 zc_block_t *zc_block_from_json (const cJSON *json, const char **error_p);
 
@@ -265,7 +304,9 @@ void zc_block_compute_hash (zc_block_t *self, char *out);
 bool zc_hash_meets (const char *hash, int difficulty);
 
 //  Seals a mined block: sets nonce and hash, miner_id, signs the hash with
-//  keys and records their public key PEM.
+//  keys and records their public key PEM.  -1 (block unchanged) unless
+//  miner_id is a UUID and hash 64 hex: the node never makes a block it
+//  could not send.
 int zc_block_seal (zc_block_t *self, uint64_t nonce, const char *hash,
                    const char *miner_id, zc_keys_t *keys);
 

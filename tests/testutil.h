@@ -49,6 +49,10 @@ testutil_rmdir (const char *path)
     (void) rc;
 }
 
+//  The miner_id of blocks the tests mine themselves (a UUID, as a
+//  block's miner_id must be).
+#define TESTUTIL_MINER_ID "11111111-1111-4111-8111-111111111111"
+
 //  Mines block at difficulty by brute force over the nonce (the plain
 //  way, independent of the miner pool), then seals it with keys.
 static inline void
@@ -64,7 +68,7 @@ testutil_mine (zc_block_t *block, int difficulty, zc_keys_t *keys)
         int digits = snprintf (text + length, 24, "%" PRIu64, nonce);
         zc_sha256_hex (text, length + (size_t) digits, hash);
         if (zc_hash_meets (hash, difficulty)) {
-            ck_assert_int_eq (zc_block_seal (block, nonce, hash, "miner-1", keys), 0);
+            ck_assert_int_eq (zc_block_seal (block, nonce, hash, TESTUTIL_MINER_ID, keys), 0);
             break;
         }
     }

@@ -109,6 +109,13 @@ void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);
 
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);
+//  The listener's message handler outside the actor, for fuzzing: its
+//  links are the actor's (see zc_listener.c).
+void *zc_listener_state_new (zc_node_config_t *config);
+void zc_listener_state_destroy (void **state_p);
+void zc_listener_handle (void *state, uint32_t conn, const char *address,
+                         const char *data, size_t size);
+void zc_listener_tick (void *state);
 
 //  validator: chain, mempool, mining jobs.  args: zc_node_config_t *.
 void zc_validator_actor (zsock_t *pipe, void *args);
@@ -125,8 +132,20 @@ void zc_notifier_actor (zsock_t *pipe, void *args);
 //  gateway: client requests, broadcast, confirmations.
 //  args: zc_service_config_t *.
 void zc_gateway_actor (zsock_t *pipe, void *args);
+//  Its message handler outside the actor, for fuzzing (see zc_gateway.c);
+//  NULL if the state cannot start.
+void *zc_gateway_state_new (zc_service_config_t *config);
+void zc_gateway_state_destroy (void **state_p);
+void zc_gateway_handle (void *state, uint32_t conn, const char *address,
+                   const char *data, size_t size);
 
 //  server: the reference marketplace sink.  args: zc_service_config_t *.
 void zc_server_actor (zsock_t *pipe, void *args);
+//  Its message handler outside the actor, for fuzzing (see zc_server.c);
+//  NULL if the state cannot start.
+void *zc_server_state_new (zc_service_config_t *config);
+void zc_server_state_destroy (void **state_p);
+void zc_server_handle (void *state, uint32_t conn, const char *address,
+                   const char *data, size_t size);
 
 #endif

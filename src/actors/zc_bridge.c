@@ -267,8 +267,16 @@ s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
         conn->out_offset = 0;
     }
     if (zc_codec_encode (framing, body, size, conn->out) != 0) {
-        zsys_warning ("%s: reply to %s too long for its framing", self->name, conn->address);
-        return -1;
+        //  Every body we make is framable (canonical JSON has no raw
+        //  newline and ends in '}'), except one too long for a 2-byte
+        //  length: the client still gets an error, and the stream stays
+        //  in step
+        static const char error [] =
+            "{\"error\":\"reply too long for this framing\",\"type\":\"error\"}";
+        zsys_warning ("%s: reply to %s cannot be framed (%zu bytes)", self->name,
+                      conn->address, size);
+        if (zc_codec_encode (framing, error, sizeof error - 1, conn->out) != 0)
+            return -1;
     }
     return 0;
 }

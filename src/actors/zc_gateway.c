@@ -603,16 +603,19 @@ static void
 s_handle_message (self_t *self, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
-    cJSON *message = zc_json_parse (data, size);
+    char reason [ZC_JSON_ERROR_MAX];
+    cJSON *message = zc_json_read (data, size, reason, sizeof reason);
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     s_node_t *node = s_node_lookup (self, address);
     if (!cJSON_IsObject (message) && !node && !s_allowed (self, address))
         s_refuse_client (self, conn, address);
     else
+    if (!message)
+        s_reply_error (self, conn, address, reason);
+    else
     if (!cJSON_IsObject (message))
-        s_reply_error (self, conn, address, message? "request is not a JSON object":
-                                                      "request is not JSON");
+        s_reply_error (self, conn, address, "request is not a JSON object");
     else
     if (node && cJSON_IsString (type) && streq (type->valuestring, "node_list")) {
         //  The gateway's nodes are the file's plus those the nodes know
@@ -620,8 +623,9 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         cJSON_ArrayForEach (entry, cJSON_GetObjectItemCaseSensitive (message, "nodes")) {
             const cJSON *host = cJSON_GetObjectItemCaseSensitive (entry, "host");
             const cJSON *port = cJSON_GetObjectItemCaseSensitive (entry, "port");
-            if (cJSON_IsString (host) && strlen (host->valuestring) < 256 && cJSON_IsNumber (port)
-            &&  port->valuedouble >= 1 && port->valuedouble <= 65535) {
+            if (cJSON_IsString (host) && zc_host_valid (host->valuestring) && cJSON_IsNumber (port)
+            &&  port->valuedouble >= 1 && port->valuedouble <= 65535
+            &&  port->valuedouble == (double) (int) port->valuedouble) {
                 char *address = zc_net_join (host->valuestring, (int) port->valuedouble);
                 s_node_add (self, address);
                 free (address);
@@ -679,7 +683,9 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
                            cJSON_GetObjectItemCaseSensitive (message, "body"));
     else {
         char reason [128];
-        snprintf (reason, sizeof reason, "unknown action \"%.64s\"", action->valuestring);
+        //  The echo is cut at a character's end, so the reply stays UTF-8
+        snprintf (reason, sizeof reason, "unknown action \"%.*s\"",
+                  (int) zc_utf8_prefix (action->valuestring, 64), action->valuestring);
         s_reply_error (self, conn, address, reason);
     }
     cJSON_Delete (message);
@@ -796,4 +802,30 @@ zc_gateway_actor (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);
+}
+
+//  -------------------------------------------------------------------------
+//  The handler outside the actor (fuzz/fuzz_gateway.c): state with its
+//  bridge link and the gateway key in config->data.
+
+void *
+zc_gateway_state_new (zc_service_config_t *config)
+{
+    self_t *self = s_self_new (NULL, config);
+    if (s_self_start (self) != 0)
+        s_self_destroy (&self);
+    return self;
+}
+
+void
+zc_gateway_state_destroy (void **state_p)
+{
+    s_self_destroy ((self_t **) state_p);
+}
+
+void
+zc_gateway_handle (void *state, uint32_t conn, const char *address,
+                   const char *data, size_t size)
+{
+    s_handle_message (state, conn, address, data, size);
 }

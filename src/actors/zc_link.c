@@ -44,17 +44,26 @@ zc_link_new (const char *role, const char *name, bool bind)
     return link;
 }
 
+//  The answer sent when the one meant cannot be written.  Invariant: the
+//  node keeps nothing it could not send back out, so this is only ever
+//  sent because of a bug, which is logged; the client still gets an error.
+#define S_UNSENDABLE "{\"error\":\"internal error: the reply could not be built\",\"type\":\"error\"}"
+
 //  Sends a JSON answer on a connection and destroys it; the request is
-//  done.  A reply that cannot be serialized only ends the request.
+//  done.
 void
 zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply)
 {
     char *text = zc_jcs_serialize (reply);
+    if (!text) {
+        char *raw = cJSON_PrintUnformatted (reply);
+        zsys_error ("bug: reply on connection %u has no canonical form: %.200s",
+                    conn, raw? raw: "(unprintable)");
+        free (raw);
+        text = strdup (S_UNSENDABLE);
+    }
     cJSON_Delete (reply);
-    if (text)
-        zsock_send (link, "s4b", "REPLY", conn, text, strlen (text));
-    else
-        zc_link_done (link, conn);
+    zsock_send (link, "s4b", "REPLY", conn, text, strlen (text));
     free (text);
 }
 
@@ -73,8 +82,11 @@ zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close)
     cJSON *reply = zc_error_new (reason);
     char *text = zc_jcs_serialize (reply);
     cJSON_Delete (reply);
-    zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text? text: "",
-                text? strlen (text): (size_t) 0);
+    if (!text) {
+        zsys_error ("bug: error reason on connection %u is not UTF-8", conn);
+        text = strdup (S_UNSENDABLE);
+    }
+    zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text, strlen (text));
     free (text);
 }
 

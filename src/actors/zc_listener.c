@@ -8,6 +8,18 @@
     the config file plus those learnt from node_list replies, each with
     its node_id once a pong has told it.
 
+    Peer table invariants (issue 10): at most S_MAX_PEERS peers; every
+    host passes zc_host_valid, every port is 1..65535, every node_id is a
+    UUID, so a node_list reply can always be sent.  A node_list is taken
+    only from a peer we sent node_discovery and that has not answered it
+    yet.  A learnt peer that answers none of S_EVICT_ROUNDS status rounds
+    in a row is dropped; the config file's peers are kept.  A dropped
+    peer is not learnt again from node_list for S_FORGET_MSECS (other
+    nodes still list it for a while), only from its own node_discovery.
+
+    zc_listener_handle runs the message handler outside the actor, for
+    the fuzz target fuzz/fuzz_listener.c: the same code, the same links.
+
     Pipe protocol (from the node role):
         $TERM                       ends the actor
 
@@ -48,6 +60,10 @@
 #define S_MAX_PEERS     256         //  peers remembered, at most
 #define S_PING_MSECS    2000        //  how often peers are asked their status
 #define S_DISCOVER_EVERY 5          //  ...and every this many times, their peers
+#define S_EVICT_ROUNDS  15          //  silent status rounds before a learnt peer goes
+#define S_MAX_LEARN     S_MAX_PEERS //  entries of one node_list looked at, at most
+#define S_FORGET_MSECS  600000      //  an evicted peer is not relearnt from lists for this
+#define S_LIST_BYTES    60000       //  a node_list reply, at most (a length frame: 65535)
 
 //  A peer: another node we may send to
 typedef struct {
@@ -55,6 +71,10 @@ typedef struct {
     char *host;                 //  host part
     int port;                   //  port part
     char *node_id;              //  from its pong, or NULL until then
+    bool configured;            //  from the config file: never evicted
+    bool discovering;           //  we sent node_discovery, no node_list yet
+    bool answered;              //  it sent us something this status round
+    int silent;                 //  status rounds in a row with no answer
 } s_peer_t;
 
 //  Actor state
@@ -66,6 +86,7 @@ typedef struct {
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
+    zhashx_t *forgotten;        //  evicted "host:port" -> until when (mono ms, text)
     int64_t next_ping;          //  when to ask peers their status again
     uint64_t rounds;            //  status rounds so far
     bool terminated;            //  $TERM received
@@ -104,11 +125,12 @@ s_peer_by_node_id (self_t *self, const char *node_id)
     return peer;
 }
 
-//  Adds a peer unless known, ourselves, or the table is full.
+//  Adds a peer unless known, ourselves, the table is full, or host or port
+//  is not of the form the protocol fixes.
 static s_peer_t *
 s_peer_add (self_t *self, const char *host, int port)
 {
-    if (!host || !*host || strlen (host) > 255 || port <= 0 || port > 65535)
+    if (!zc_host_valid (host) || port <= 0 || port > 65535)
         return NULL;
     char *address = zc_net_join (host, port);
     s_peer_t *peer = NULL;
@@ -135,11 +157,16 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->self_address = zc_net_join (config->host, config->port);
     self->peers = zlistx_new ();
     zlistx_set_destructor (self->peers, (czmq_destructor *) s_peer_destroy);
+    self->forgotten = zhashx_new ();
+    zhashx_set_destructor (self->forgotten, (czmq_destructor *) zstr_free);
     for (size_t i = 0; i < config->peer_count; i++) {
-        char host [256];
+        char host [ZC_HOST_MAX + 1];
         int port;
-        if (zc_net_split (config->peers [i], host, sizeof host, &port) == 0)
-            s_peer_add (self, host, port);
+        if (zc_net_split (config->peers [i], host, sizeof host, &port) == 0) {
+            s_peer_t *peer = s_peer_add (self, host, port);
+            if (peer)
+                peer->configured = true;
+        }
     }
     self->bridge = zc_link_new ("bridge", config->name, false);
     self->validator = zc_link_new ("listener", config->name, true);
@@ -153,6 +180,7 @@ s_self_destroy (self_t **self_p)
     if (*self_p) {
         self_t *self = *self_p;
         zlistx_destroy (&self->peers);
+        zhashx_destroy (&self->forgotten);
         zsock_destroy (&self->bridge);
         zsock_destroy (&self->validator);
         zsock_destroy (&self->notifier);
@@ -180,15 +208,23 @@ s_send_peer (self_t *self, const char *address, cJSON *message)
     free (text);
 }
 
-//  node_list: every peer we know, with its node_id once known.
+//  node_list: the peers we know, in the order learnt, with their node_id
+//  once known; as many as fit S_LIST_BYTES, so the reply always fits a
+//  length frame (256 peers of 253-char hosts would not: found by
+//  fuzz/fuzz_listener).
 static cJSON *
 s_node_list (self_t *self)
 {
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "type", "node_list");
     cJSON *nodes = cJSON_AddArrayToObject (reply, "nodes");
+    size_t bytes = 32;                  //  {"nodes":[],"type":"node_list"}
     s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
     while (peer) {
+        //  {"host":"","node_id":"","port":65535}, and a comma
+        bytes += strlen (peer->host) + (peer->node_id? strlen (peer->node_id) + 2: 4) + 36;
+        if (bytes > S_LIST_BYTES)
+            break;
         cJSON *node = cJSON_CreateObject ();
         if (peer->node_id)
             cJSON_AddStringToObject (node, "node_id", peer->node_id);
@@ -202,17 +238,59 @@ s_node_list (self_t *self)
     return reply;
 }
 
-//  Learns peers from a node_list reply.
+//  A port member: an integer 1..65535, checked before any cast; 0 if not.
+static int
+s_port (const cJSON *item)
+{
+    if (!cJSON_IsNumber (item))
+        return 0;
+    double value = item->valuedouble;
+    if (!(value >= 1 && value <= 65535) || value != (double) (int) value)
+        return 0;
+    return (int) value;
+}
+
+//  Learns peers from a node_list reply; entries of the wrong form are
+//  skipped and counted.
 static void
-s_learn_peers (self_t *self, const cJSON *message)
+s_learn_peers (self_t *self, const char *address, const cJSON *message)
 {
     const cJSON *nodes = cJSON_GetObjectItemCaseSensitive (message, "nodes");
     const cJSON *node;
+    int seen = 0, skipped = 0;
     cJSON_ArrayForEach (node, nodes) {
+        if (seen++ >= S_MAX_LEARN)
+            break;
         const cJSON *host = cJSON_GetObjectItemCaseSensitive (node, "host");
-        const cJSON *port = cJSON_GetObjectItemCaseSensitive (node, "port");
-        if (cJSON_IsString (host) && cJSON_IsNumber (port))
-            s_peer_add (self, host->valuestring, (int) port->valuedouble);
+        int port = s_port (cJSON_GetObjectItemCaseSensitive (node, "port"));
+        if (cJSON_IsString (host) && zc_host_valid (host->valuestring) && port) {
+            char *entry = zsys_sprintf ("%s:%d", host->valuestring, port);
+            if (!zhashx_lookup (self->forgotten, entry))
+                s_peer_add (self, host->valuestring, port);
+            free (entry);
+        }
+        else
+            skipped++;
+    }
+    if (skipped)
+        zsys_warning ("%s: node_list from %s: skipped %d entries without a valid host and port",
+                      self->config->name, address, skipped);
+}
+
+//  Takes the node_id a peer tells (pong, status) if it is a UUID.
+static void
+s_peer_set_node_id (self_t *self, s_peer_t *peer, const cJSON *node_id)
+{
+    if (!peer || !cJSON_IsString (node_id))
+        return;
+    if (!zc_uuid_valid (node_id->valuestring)) {
+        zsys_warning ("%s: %s told a node_id that is not a UUID", self->config->name,
+                      peer->address);
+        return;
+    }
+    if (!peer->node_id || !streq (peer->node_id, node_id->valuestring)) {
+        free (peer->node_id);
+        peer->node_id = strdup (node_id->valuestring);
     }
 }
 
@@ -270,11 +348,16 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
     self_t *self = (self_t *) arg;
-    cJSON *message = zc_json_parse (data, size);
+    char reason [ZC_JSON_ERROR_MAX];
+    cJSON *message = zc_json_read (data, size, reason, sizeof reason);
     if (!message) {
-        s_error (self, conn, address, "message is not JSON");
+        s_error (self, conn, address, reason);
         return;
     }
+    //  Any message on our own connection to a peer shows it is alive
+    s_peer_t *from = s_peer_lookup (self, address);
+    if (from)
+        from->answered = true;
     const cJSON *type_item = cJSON_GetObjectItemCaseSensitive (message, "type");
     const char *type = cJSON_IsString (type_item)? type_item->valuestring: NULL;
     if (!cJSON_IsObject (message))
@@ -297,9 +380,22 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         //  is how a node started with one peer joins the whole network
         const cJSON *host = cJSON_GetObjectItemCaseSensitive (message, "host");
         const cJSON *port = cJSON_GetObjectItemCaseSensitive (message, "port");
-        if (cJSON_IsString (host) && cJSON_IsNumber (port))
-            s_peer_add (self, host->valuestring, (int) port->valuedouble);
-        zc_link_reply (self->bridge, conn, s_node_list (self));
+        if (!host && !port)
+            zc_link_reply (self->bridge, conn, s_node_list (self));
+        else
+        if (!cJSON_IsString (host) || !zc_host_valid (host->valuestring))
+            s_error (self, conn, address, "node_discovery \"host\" must be a host name or address");
+        else
+        if (!s_port (port))
+            s_error (self, conn, address, "node_discovery \"port\" must be an integer 1..65535");
+        else {
+            //  The peer itself says it is back: it may be learnt again
+            char *entry = zsys_sprintf ("%s:%d", host->valuestring, s_port (port));
+            zhashx_delete (self->forgotten, entry);
+            free (entry);
+            s_peer_add (self, host->valuestring, s_port (port));
+            zc_link_reply (self->bridge, conn, s_node_list (self));
+        }
     }
     else
     if (streq (type, "NEW_TRANSACTION")) {
@@ -363,18 +459,20 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     }
     else
     if (streq (type, "pong")) {
-        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
-        s_peer_t *peer = s_peer_lookup (self, address);
-        if (peer && cJSON_IsString (node_id) && strlen (node_id->valuestring) <= 64) {
-            free (peer->node_id);
-            peer->node_id = strdup (node_id->valuestring);
-        }
+        s_peer_set_node_id (self, from, cJSON_GetObjectItemCaseSensitive (message, "node_id"));
         zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "node_list")) {
-        s_learn_peers (self, message);
-        zc_link_done (self->bridge, conn);
+        //  Only the answer to our own node_discovery: a list pushed by
+        //  anyone else would let them fill our table
+        if (from && from->discovering) {
+            from->discovering = false;
+            s_learn_peers (self, address, message);
+            zc_link_done (self->bridge, conn);
+        }
+        else
+            s_error (self, conn, address, "node_list is taken only as the answer to our node_discovery");
     }
     else
     if (streq (type, "blocks")) {
@@ -408,14 +506,12 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         //  to sync from it
         const cJSON *height = cJSON_GetObjectItemCaseSensitive (message, "height");
         const cJSON *tip = cJSON_GetObjectItemCaseSensitive (message, "tip_hash");
-        const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
-        s_peer_t *peer = s_peer_lookup (self, address);
-        if (peer && cJSON_IsString (node_id) && strlen (node_id->valuestring) <= 64) {
-            free (peer->node_id);
-            peer->node_id = strdup (node_id->valuestring);
-        }
+        s_peer_t *peer = from;
+        s_peer_set_node_id (self, peer, cJSON_GetObjectItemCaseSensitive (message, "node_id"));
         if (peer && cJSON_IsNumber (height) && height->valuedouble >= 0
-        &&  height->valuedouble < 9007199254740992.0 && cJSON_IsString (tip))
+        &&  height->valuedouble < 9007199254740992.0
+        &&  height->valuedouble == (double) (uint64_t) height->valuedouble
+        &&  cJSON_IsString (tip) && zc_hash_valid (tip->valuestring))
             zsock_send (self->validator, "ss8s", "PEER_STATUS", address,
                         (uint64_t) height->valuedouble, tip->valuestring);
         zc_link_done (self->bridge, conn);
@@ -424,9 +520,11 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     if (streq (type, "MINING_STARTED"))
         zc_link_done (self->bridge, conn);            //  answer to a transaction we relayed
     else {
-        char reason [128];
-        snprintf (reason, sizeof reason, "unknown message type \"%.64s\"", type);
-        s_error (self, conn, address, reason);
+        //  The echo is cut at a character's end, so the reply stays UTF-8
+        char unknown [128];
+        snprintf (unknown, sizeof unknown, "unknown message type \"%.*s\"",
+                  (int) zc_utf8_prefix (type, 64), type);
+        s_error (self, conn, address, unknown);
     }
     cJSON_Delete (message);
 }
@@ -511,11 +609,39 @@ s_ping_peers (self_t *self)
     cJSON_AddStringToObject (discovery, "host", self->config->host);
     cJSON_AddNumberToObject (discovery, "port", self->config->port);
     bool discover = self->rounds++ % S_DISCOVER_EVERY == 0;
+    zlistx_t *expired = zlistx_new ();
+    const char *until = (const char *) zhashx_first (self->forgotten);
+    while (until) {
+        if (atoll (until) <= zclock_mono ())
+            zlistx_add_end (expired, (void *) zhashx_cursor (self->forgotten));
+        until = (const char *) zhashx_next (self->forgotten);
+    }
+    const char *address = (const char *) zlistx_first (expired);
+    while (address) {
+        zhashx_delete (self->forgotten, address);
+        address = (const char *) zlistx_next (expired);
+    }
+    zlistx_destroy (&expired);
     s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
     while (peer) {
+        //  A learnt peer silent for S_EVICT_ROUNDS rounds is dropped
+        peer->silent = peer->answered? 0: peer->silent + 1;
+        peer->answered = false;
+        if (!peer->configured && peer->silent >= S_EVICT_ROUNDS) {
+            zsys_info ("%s: dropping peer %s: no answer in %d status rounds",
+                       self->config->name, peer->address, peer->silent);
+            if (zhashx_size (self->forgotten) < 4 * S_MAX_PEERS)
+                zhashx_update (self->forgotten, peer->address,
+                               zsys_sprintf ("%" PRId64, zclock_mono () + S_FORGET_MSECS));
+            zlistx_delete (self->peers, zlistx_cursor (self->peers));
+            peer = (s_peer_t *) zlistx_next (self->peers);
+            continue;
+        }
         s_send_peer (self, peer->address, status);
-        if (discover)
+        if (discover) {
             s_send_peer (self, peer->address, discovery);
+            peer->discovering = true;
+        }
         peer = (s_peer_t *) zlistx_next (self->peers);
     }
     cJSON_Delete (status);
@@ -554,4 +680,35 @@ zc_listener_actor (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);
+}
+
+//  -------------------------------------------------------------------------
+//  The handler outside the actor (fuzz/fuzz_listener.c): a listener's
+//  state with its two links (the caller binds "bridge" first and connects
+//  to "listener" after), and one message handled as the actor would.
+
+void *
+zc_listener_state_new (zc_node_config_t *config)
+{
+    return s_self_new (NULL, config);
+}
+
+void
+zc_listener_state_destroy (void **state_p)
+{
+    s_self_destroy ((self_t **) state_p);
+}
+
+void
+zc_listener_handle (void *state, uint32_t conn, const char *address,
+                    const char *data, size_t size)
+{
+    s_handle_message (state, conn, address, data, size);
+}
+
+//  One status round, as the actor's timer runs it (asks peers, evicts).
+void
+zc_listener_tick (void *state)
+{
+    s_ping_peers ((self_t *) state);
 }

@@ -201,12 +201,16 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
     self_t *self = (self_t *) arg;
-    cJSON *message = zc_json_parse (data, size);
+    char reason [ZC_JSON_ERROR_MAX];
+    cJSON *message = zc_json_read (data, size, reason, sizeof reason);
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
     bool from_node = false;
     for (size_t i = 0; i < self->config->file_node_count && !from_node; i++)
         from_node = streq (self->config->nodes [i], address);
+    if (!message)
+        s_reply_error (self, conn, address, reason);
+    else
     if (!cJSON_IsObject (message))
         s_reply_error (self, conn, address, "message is not a JSON object");
     else
@@ -240,11 +244,23 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     else
     if (streq (type->valuestring, "block_confirmation")
     ||  streq (type->valuestring, "block_rollback")) {
-        //  No reply either way (the seed's notices get none); the notice
-        //  is judged, recorded or refused
-        s_notice (self, address, message, false);
-        message = NULL;
-        zc_link_done (self->bridge, conn);
+        //  A notice that is not well formed and signed gets an error
+        //  naming why; one that is goes unanswered (the seed's notices get
+        //  no reply) and is judged by its key: recorded, or refused and
+        //  logged
+        const char *malformed = zc_notice_check (message);
+        if (malformed) {
+            self->refused++;
+            zsys_warning ("%s: refused a %s from %s: %s (%" PRIu64 " refused so far)",
+                          self->config->name, type->valuestring, address, malformed,
+                          self->refused);
+            zc_link_error (self->bridge, conn, malformed, false);
+        }
+        else {
+            s_notice (self, address, message, false);
+            message = NULL;
+            zc_link_done (self->bridge, conn);
+        }
     }
     else
     if (streq (type->valuestring, "get_confirmation")) {
@@ -289,4 +305,30 @@ zc_server_actor (zsock_t *pipe, void *args)
     }
     zpoller_destroy (&poller);
     s_self_destroy (&self);
+}
+
+//  -------------------------------------------------------------------------
+//  The handler outside the actor (fuzz/fuzz_server.c): state with its
+//  bridge link and an open market at config->data.
+
+void *
+zc_server_state_new (zc_service_config_t *config)
+{
+    self_t *self = s_self_new (NULL, config);
+    if (s_self_start (self) != 0)
+        s_self_destroy (&self);
+    return self;
+}
+
+void
+zc_server_state_destroy (void **state_p)
+{
+    s_self_destroy ((self_t **) state_p);
+}
+
+void
+zc_server_handle (void *state, uint32_t conn, const char *address,
+                  const char *data, size_t size)
+{
+    s_handle_message (state, conn, address, data, size);
 }

@@ -169,8 +169,11 @@ s_send_json (self_t *self, const char *address, cJSON *message)
 {
     char *text = zc_jcs_serialize (message);
     cJSON_Delete (message);
-    if (!text)
+    if (!text) {            //  the node keeps nothing it cannot send: a bug
+        zsys_error ("%s: bug: message to %s has no canonical form", self->config->name,
+                    address? address: "every peer");
         return;
+    }
     if (address)
         zsock_send (self->listener, "ssb", "SEND", address, text, strlen (text));
     else

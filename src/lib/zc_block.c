@@ -81,6 +81,40 @@ s_get_string (const cJSON *json, const char *name, size_t max)
     return item->valuestring;
 }
 
+//  True if text is "" or PEM exactly as OpenSSL writes a public key:
+//  the BEGIN line, base64 lines of at most 64 characters, the END line,
+//  each ended by a newline.  OpenSSL's own reader skips junk before the
+//  BEGIN line and after the END one; a block must not carry any, since
+//  public_key_pem is covered by neither the hash nor the signature.
+static bool
+s_pem_valid (const char *text)
+{
+    static const char begin [] = "-----BEGIN PUBLIC KEY-----\n";
+    static const char end [] = "-----END PUBLIC KEY-----\n";
+    if (*text == 0)
+        return true;
+    if (strncmp (text, begin, sizeof begin - 1) != 0)
+        return false;
+    const char *p = text + sizeof begin - 1;
+    size_t lines = 0;
+    while (*p && *p != '-') {
+        size_t length = strspn (p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+        if (length == 0 || length > 64 || p [length] != '\n')
+            return false;
+        p += length + 1;
+        lines++;
+    }
+    return lines > 0 && streq (p, end);
+}
+
+//  True if text is "" or only base64 characters (a signature's form).
+static bool
+s_base64_form (const char *text)
+{
+    return strspn (text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+        == strlen (text);
+}
+
 //  Checks the shape of a new_block payload and builds the block.
 zc_block_t *
 zc_block_from_json (const cJSON *json, const char **error_p)
@@ -115,11 +149,14 @@ zc_block_from_json (const cJSON *json, const char **error_p)
     if (!miner_id)
         error = "miner_id must be a string";
     else
-    if (!signature)
-        error = "signature must be a string";
+    if (!zc_uuid_valid (miner_id) && !(index == 0 && streq (miner_id, "genesis")))
+        error = "miner_id must be a UUID";
     else
-    if (!pem)
-        error = "public_key_pem must be a string";
+    if (!signature || !s_base64_form (signature))
+        error = "signature must be a base64 string";
+    else
+    if (!pem || !s_pem_valid (pem))
+        error = "public_key_pem must be a PEM public key and nothing else";
     else
     if (!cJSON_IsArray (txs))
         error = "transactions must be an array";
@@ -336,6 +373,9 @@ int
 zc_block_seal (zc_block_t *self, uint64_t nonce, const char *hash,
                const char *miner_id, zc_keys_t *keys)
 {
+    //  A block this node could not send back out is never made
+    if (!zc_uuid_valid (miner_id) || !zc_hash_valid (hash))
+        return -1;
     char *signature = zc_keys_sign (keys, hash, strlen (hash));
     if (!signature)
         return -1;

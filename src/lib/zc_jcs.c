@@ -7,7 +7,6 @@
     their names, no whitespace, numbers as ECMAScript prints them, strings
     with the minimal escapes.  Anything with no canonical form (NaN,
     infinities, duplicate names, invalid UTF-8, raw cJSON text) yields NULL.
-    It also holds zc_json_parse, so every parser in the tree agrees.
     =========================================================================
 */
 
@@ -476,56 +475,4 @@ finish:
     memcpy (buffer, text, length);
     buffer [length] = 0;
     return (int) length;
-}
-
-//  True if text holds a NUL byte or a \u0000 escape in a string literal:
-//  cJSON would silently cut the string there, so two different texts
-//  would canonicalize alike.  Tracks literals so "\\u0000" is not taken.
-static bool
-s_has_nul (const char *text, size_t size)
-{
-    bool in_string = false;
-    size_t index;
-    for (index = 0; index < size; index++) {
-        char c = text [index];
-        if (c == 0)
-            return true;
-        if (!in_string) {
-            if (c == '"')
-                in_string = true;
-        }
-        else
-        if (c == '"')
-            in_string = false;
-        else
-        if (c == '\\' && index + 1 < size) {
-            if (text [index + 1] == 'u' && index + 5 < size
-            &&  memcmp (text + index + 2, "0000", 4) == 0)
-                return true;
-            index++;            //  skip the escaped character
-        }
-    }
-    return false;
-}
-
-//  The one way this tree parses JSON: exactly size bytes, one value,
-//  nothing after it but whitespace.
-cJSON *
-zc_json_parse (const char *text, size_t size)
-{
-    if (!text || size == 0)
-        return NULL;
-    if (s_has_nul (text, size))
-        return NULL;
-    const char *end = NULL;
-    cJSON *json = cJSON_ParseWithLengthOpts (text, size, &end, false);
-    if (!json)
-        return NULL;
-    const char *limit = text + size;
-    for (; end && end < limit; end++)
-        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
-            cJSON_Delete (json);
-            return NULL;
-        }
-    return json;
 }

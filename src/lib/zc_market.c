@@ -138,10 +138,18 @@ zc_market_record (zc_market_t *self, const cJSON *notice)
     if (!type || !hash || !node_id || !key || !cJSON_IsNumber (index) || !cJSON_IsNumber (seq_item)
     ||  (!streq (type, "block_confirmation") && !streq (type, "block_rollback")))
         return -1;
+    //  Forms checked before anything is cast or stored (issue 10): a huge
+    //  block_index was cast to INT64_MIN
+    if (!(index->valuedouble >= 0 && index->valuedouble <= 9007199254740992.0)
+    ||  index->valuedouble != (double) (int64_t) index->valuedouble
+    ||  !zc_hash_valid (hash) || !zc_uuid_valid (node_id))
+        return -1;
     bool confirm = streq (type, "block_confirmation");
     int64_t seq = (int64_t) seq_item->valuedouble;
     int64_t block_index = (int64_t) index->valuedouble;
     char *body = zc_jcs_serialize (notice);
+    if (!body)                  //  nothing is stored that cannot be sent back
+        return -1;
     char now [ZC_TIMESTAMP_LEN + 1];
     zc_timestamp_now (now);
     int rc = sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK? 1: -1;
@@ -172,7 +180,7 @@ zc_market_record (zc_market_t *self, const cJSON *notice)
             rc = -1;
         const cJSON *tx_id;
         cJSON_ArrayForEach (tx_id, tx_ids)
-            if (rc == 1 && cJSON_IsString (tx_id)
+            if (rc == 1 && cJSON_IsString (tx_id) && zc_hash_valid (tx_id->valuestring)
             &&  s_run (self->db, "INSERT OR REPLACE INTO tx_confirmations (tx_id, node_key,"
                        " node_id, block_hash, block_index) VALUES (?,?,?,?,?)", "tttti", NULL,
                        tx_id->valuestring, key, node_id, hash, block_index) < 0)

@@ -67,6 +67,13 @@ zc_notice_check (const cJSON *notice)
     if (!cJSON_IsNumber (index) || !s_string (notice, "block_hash")
     ||  !s_string (notice, "node_id") || !cJSON_IsArray (tx_ids))
         return "notice needs block_index, block_hash, node_id and tx_ids";
+    //  Forms before anything is cast or kept: a huge block_index was once
+    //  cast to INT64_MIN
+    if (!(index->valuedouble >= 0 && index->valuedouble <= 9007199254740992.0)
+    ||  index->valuedouble != (double) (int64_t) index->valuedouble
+    ||  !zc_hash_valid (s_string (notice, "block_hash"))
+    ||  !zc_uuid_valid (s_string (notice, "node_id")))
+        return "notice needs an integer block_index >= 0, a 64-hex block_hash and a UUID node_id";
     if (!s_string (notice, "public_key"))
         return "notice has no public_key";
     if (!s_string (notice, "signature"))

@@ -332,3 +332,43 @@ zc_error_new (const char *reason)
     cJSON_AddStringToObject (reply, "error", reason? reason: "error");
     return reply;
 }
+
+//  -------------------------------------------------------------------------
+//  Forms of the strings the protocol fixes (issue 10): what a peer sends
+//  in these fields is refused unless it has exactly this form, so the
+//  node never keeps text it could not send back out.
+
+bool
+zc_uuid_valid (const char *text)
+{
+    if (!text)
+        return false;
+    for (size_t index = 0; index < 36; index++) {
+        char c = text [index];
+        if (index == 8 || index == 13 || index == 18 || index == 23) {
+            if (c != '-')
+                return false;
+        }
+        else
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;       //  also stops at the NUL of short text
+    }
+    return text [36] == 0;
+}
+
+bool
+zc_host_valid (const char *text)
+{
+    if (!text || !*text || *text == '-' || *text == '.')
+        return false;
+    size_t length = 0;
+    for (const char *p = text; *p; p++, length++) {
+        char c = *p;
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+           || (c >= 'A' && c <= 'Z') || c == '-' || c == '.' || c == ':'))
+            return false;
+        if (length >= ZC_HOST_MAX)
+            return false;
+    }
+    return true;
+}

@@ -173,9 +173,9 @@ s_check_keys (zc_config_t *self, zconfig_t *section, const char *where,
 static bool
 s_valid_address (const char *address)
 {
-    char host [256];
+    char host [ZC_HOST_MAX + 1];
     int port;
-    return zc_net_split (address, host, sizeof host, &port) == 0;
+    return zc_net_split (address, host, sizeof host, &port) == 0 && zc_host_valid (host);
 }
 
 //  Adds an instance name; an error if it is taken.
@@ -311,6 +311,8 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
     long long value = 0;
     if (!error && !*host)
         error = zsys_sprintf ("%s: %s/host: missing", self->path, where);
+    if (!error && !zc_host_valid (host))
+        error = zsys_sprintf ("%s: %s/host: not a host name or address", self->path, where);
     if (!error && !zconfig_locate (section, "port"))
         error = zsys_sprintf ("%s: %s/port: missing", self->path, where);
     if (!error && !(error = s_get_int (self, section, where, "port", 1, 65535, &value)))
@@ -421,6 +423,8 @@ s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
     long long value = 0;
     if (!error && !*service->host)
         error = zsys_sprintf ("%s: %s/host: missing", self->path, name);
+    if (!error && !zc_host_valid (service->host))
+        error = zsys_sprintf ("%s: %s/host: not a host name or address", self->path, name);
     if (!error && !zconfig_locate (section, "port"))
         error = zsys_sprintf ("%s: %s/port: missing", self->path, name);
     if (!error && !(error = s_get_int (self, section, name, "port", 1, 65535, &value)))
@@ -440,6 +444,8 @@ s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
     return error;
 }
 
+#define S_MAX_FILE (1024 * 1024)     //  a config file's size, at most
+
 //  Loads and checks the whole file.
 zc_config_t *
 zc_config_load (const char *path, char **error_p)
@@ -451,8 +457,18 @@ zc_config_load (const char *path, char **error_p)
             *error_p = zsys_sprintf ("%s: cannot read: %s", path, strerror (errno));
         return NULL;
     }
+    //  Read here, not with zconfig_load, which leaks its zfile on a file
+    //  it cannot parse (CZMQ 4.2.1; found by fuzz/fuzz_config)
+    zchunk_t *chunk = zchunk_read (probe, S_MAX_FILE + 1);
     fclose (probe);
-    zconfig_t *root = zconfig_load (path);
+    if (chunk && zchunk_size (chunk) > S_MAX_FILE) {
+        if (error_p)
+            *error_p = zsys_sprintf ("%s: larger than %d bytes", path, S_MAX_FILE);
+        zchunk_destroy (&chunk);
+        return NULL;
+    }
+    zconfig_t *root = chunk? zconfig_chunk_load (chunk): NULL;
+    zchunk_destroy (&chunk);
     if (!root) {
         if (error_p)
             *error_p = zsys_sprintf ("%s: not a valid ZPL file (indent levels by exactly 4 spaces)", path);

@@ -38,7 +38,7 @@ s_load_node_id (zc_node_config_t *config)
         text [strcspn (text, "\r\n")] = 0;
     }
     int rc = 0;
-    if (strlen (text) != 36) {
+    if (!zc_uuid_valid (text)) {
         if (file)
             zsys_warning ("%s: %s is not a UUID; making a new node_id", config->name, path);
         zc_uuid_new (text);

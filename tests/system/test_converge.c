@@ -44,7 +44,7 @@
 #define S_REPLY_MS      10000       //  one reply must arrive within this
 #define S_GENESIS_HASH  "0af0ad5df75257be430a80ae3120e5e0094fe8eeedadfca7f07d6d3d9fdce0cd"
 #define S_MAX_NODES     8           //  nodes of one test, at most
-#define S_FAKE_ID       "00000000-fake-peer-0000-000000000000"
+#define S_FAKE_ID       "00000000-0000-4000-8000-00000000fa4e"
 
 #if defined (__SANITIZE_ADDRESS__)
 #   define S_SANITIZED  true

@@ -405,7 +405,7 @@ START_TEST (test_preimage_large_index)
     //  Such an index arrives from the wire and is hashed by zc_block_check
     cJSON *json = s_parse ("{\"index\":9007199254740992,\"prev_hash\":\"" S_GENESIS_HASH "\","
                            "\"current_hash\":\"" S_GENESIS_HASH "\",\"timestamp\":\"" S_TS1 "\","
-                           "\"nonce\":0,\"miner_id\":\"\",\"signature\":\"\","
+                           "\"nonce\":0,\"miner_id\":\"" TESTUTIL_MINER_ID "\",\"signature\":\"\","
                            "\"public_key_pem\":\"\",\"transactions\":[]}");
     zc_block_t *block = s_block_parse (json);
     cJSON_Delete (json);
@@ -423,7 +423,7 @@ START_TEST (test_hash_formula)
     zc_keys_t *keys = zc_keys_new ();
     char hash [ZC_HASH_HEX + 1];
     zc_sha256_hex ("x", 1, hash);
-    ck_assert_int_eq (zc_block_seal (block, 1234567890123ULL, hash, "m", keys), 0);
+    ck_assert_int_eq (zc_block_seal (block, 1234567890123ULL, hash, TESTUTIL_MINER_ID, keys), 0);
     ck_assert_uint_eq (zc_block_nonce (block), 1234567890123ULL);
     char *preimage = zc_block_preimage (block);
     char *text = zsys_sprintf ("%s1234567890123", preimage);
@@ -450,7 +450,7 @@ START_TEST (test_json_roundtrip)
 {
     zc_keys_t *keys = zc_keys_new ();
     zc_block_t *block = s_block_mined (keys, 3);
-    ck_assert_str_eq (zc_block_miner_id (block), "miner-1");
+    ck_assert_str_eq (zc_block_miner_id (block), TESTUTIL_MINER_ID);
     ck_assert_str_eq (zc_block_public_key_pem (block), zc_keys_public_pem (keys));
     cJSON *json = zc_block_to_json (block);
     zc_block_t *copy = s_block_parse (json);
@@ -501,6 +501,12 @@ START_TEST (test_from_json_rejects)
             *c = (char) (*c - 'a' + 'A');
     if (strcmp (upper, zc_block_hash (block)) == 0)
         upper [63] = 'A';       //  all digits: force one uppercase letter
+    const char *bad_miner = "miner_id must be a UUID";
+    const char *bad_signature = "signature must be a base64 string";
+    const char *bad_pem = "public_key_pem must be a PEM public key and nothing else";
+    //  OpenSSL reads a key after junk, and before junk after its end
+    char *poison_pem = zsys_sprintf ("\xff\xfe junk\n%s", zc_block_public_key_pem (block));
+    char *trailing_pem = zsys_sprintf ("%s\xc3", zc_block_public_key_pem (block));
     struct {
         const char *name;
         cJSON *value;
@@ -527,8 +533,19 @@ START_TEST (test_from_json_rejects)
         { "nonce", cJSON_CreateNumber (-1), bad_nonce },
         { "nonce", cJSON_CreateString ("42"), bad_nonce },
         { "miner_id", cJSON_CreateNumber (1), "miner_id must be a string" },
-        { "signature", cJSON_CreateFalse (), "signature must be a string" },
-        { "public_key_pem", cJSON_CreateNull (), "public_key_pem must be a string" },
+        //  Issue 10: fields the hash and signature do not cover, poisoned
+        { "miner_id", cJSON_CreateString ("miner-1"), bad_miner },
+        { "miner_id", cJSON_CreateString ("\xff\xfe"), bad_miner },
+        { "miner_id", cJSON_CreateString ("11111111-1111-4111-8111-11111111111\xc3"), bad_miner },
+        { "miner_id", cJSON_CreateString ("11111111-1111-4111-8111-11111111111A"), bad_miner },
+        { "miner_id", cJSON_CreateString ("genesis"), bad_miner },
+        { "signature", cJSON_CreateFalse (), bad_signature },
+        { "signature", cJSON_CreateString ("AAAA\xff"), bad_signature },
+        { "public_key_pem", cJSON_CreateNull (), bad_pem },
+        { "public_key_pem", cJSON_CreateString (poison_pem), bad_pem },
+        { "public_key_pem", cJSON_CreateString (trailing_pem), bad_pem },
+        { "public_key_pem", cJSON_CreateString ("-----BEGIN PUBLIC KEY-----\n"
+                                                "-----END PUBLIC KEY-----\n"), bad_pem },
         { "transactions", cJSON_CreateObject (), "transactions must be an array" },
         { "transactions", cJSON_CreateString ("[]"), "transactions must be an array" },
         { "transactions", s_parse ("[{\"sender\":\"a\",\"signature\":\"s\"}]"), "data is missing" },
@@ -542,6 +559,8 @@ START_TEST (test_from_json_rejects)
         s_expect_block_error (json, cases [i].error);
         cJSON_Delete (json);
     }
+    zstr_free (&poison_pem);
+    zstr_free (&trailing_pem);
     //  A missing member is as bad as a wrong one
     cJSON *json = zc_block_to_json (block);
     cJSON_DeleteItemFromObjectCaseSensitive (json, "nonce");
@@ -562,6 +581,38 @@ START_TEST (test_from_json_rejects)
 END_TEST
 
 //  A hash short of the difficulty's leading zeros is refused.
+//  Issue 10: the node never makes a block it could not send, and every
+//  block zc_block_from_json takes can be written back as canonical JSON.
+START_TEST (test_sendable)
+{
+    zc_keys_t *keys = zc_keys_new ();
+    zc_block_t *block = zc_block_new (1, S_GENESIS_HASH, S_TS1, NULL, 0);
+    char hash [ZC_HASH_HEX + 1];
+    zc_block_compute_hash (block, hash);
+    ck_assert_int_eq (zc_block_seal (block, 0, hash, "miner-1", keys), -1);
+    ck_assert_int_eq (zc_block_seal (block, 0, hash, "\xff", keys), -1);
+    ck_assert_int_eq (zc_block_seal (block, 0, "short", TESTUTIL_MINER_ID, keys), -1);
+    ck_assert_str_eq (zc_block_miner_id (block), "");
+    ck_assert_int_eq (zc_block_seal (block, 0, hash, TESTUTIL_MINER_ID, keys), 0);
+    cJSON *json = zc_block_to_json (block);
+    char *text = zc_jcs_serialize (json);
+    ck_assert_ptr_nonnull (text);
+    //  ...and read back through the strict reader, it is the same block
+    cJSON *again = zc_json_parse (text, strlen (text));
+    ck_assert_ptr_nonnull (again);
+    const char *error = NULL;
+    zc_block_t *copy = zc_block_from_json (again, &error);
+    ck_assert_msg (copy != NULL, "%s", error);
+    ck_assert_str_eq (zc_block_public_key_pem (copy), zc_keys_public_pem (keys));
+    zc_block_destroy (&copy);
+    cJSON_Delete (again);
+    free (text);
+    cJSON_Delete (json);
+    zc_block_destroy (&block);
+    zc_keys_destroy (&keys);
+}
+END_TEST
+
 START_TEST (test_check_pow)
 {
     zc_keys_t *keys = zc_keys_new ();
@@ -661,7 +712,7 @@ START_TEST (test_check_miner_signature)
 
     //  Garbage, empty signature, garbage PEM
     const char *values [][2] = {
-        { "signature", "not base64!" },
+        { "signature", "bm90IGEgc2lnbmF0dXJl" },   //  base64, not a signature
         { "signature", "" },
         { "public_key_pem", "-----BEGIN PUBLIC KEY-----\ngarbage\n-----END PUBLIC KEY-----\n" },
         { "public_key_pem", "" },
@@ -795,7 +846,7 @@ START_TEST (test_vector_empty)
     cJSON_AddStringToObject (json, "current_hash", pinned);
     cJSON_AddStringToObject (json, "timestamp", "2024-01-01T00:00:01.000000Z");
     cJSON_AddNumberToObject (json, "nonce", 42);
-    cJSON_AddStringToObject (json, "miner_id", "");
+    cJSON_AddStringToObject (json, "miner_id", TESTUTIL_MINER_ID);
     cJSON_AddStringToObject (json, "signature", "");
     cJSON_AddStringToObject (json, "public_key_pem", "");
     cJSON_AddArrayToObject (json, "transactions");
@@ -836,7 +887,7 @@ START_TEST (test_vector_one_tx)
                                       "2024-01-01T00:00:01.000000Z", &tx, 1);
     //  Seal sets the nonce; the hash recomputed for nonce 7 is the vector
     zc_keys_t *keys = zc_keys_new ();
-    ck_assert_int_eq (zc_block_seal (block, 7, pinned, "example", keys), 0);
+    ck_assert_int_eq (zc_block_seal (block, 7, pinned, TESTUTIL_MINER_ID, keys), 0);
     char *preimage = zc_block_preimage (block);
     char hash [ZC_HASH_HEX + 1];
     zc_block_compute_hash (block, hash);
@@ -880,6 +931,7 @@ main (void)
     tcase_add_test (tcase, test_hash_formula);
     tcase_add_test (tcase, test_json_roundtrip);
     tcase_add_test (tcase, test_from_json_rejects);
+    tcase_add_test (tcase, test_sendable);
     tcase_add_test (tcase, test_check_pow);
     tcase_add_test (tcase, test_check_hash_mismatch);
     tcase_add_test (tcase, test_check_miner_signature);

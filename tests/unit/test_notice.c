@@ -134,36 +134,36 @@ START_TEST (test_trust)
     const char *reason = NULL, *name = NULL;
 
     //  Nothing learned yet: a's notice must wait for n1's node_id
-    cJSON *notice = s_notice (a, "id-a", 1);
+    cJSON *notice = s_notice (a, "aaaaaaaa-0000-4000-8000-00000000000a", 1);
     ck_assert_int_eq (zc_trust_verify (trust, notice, &reason, &name), ZC_TRUST_LATER);
     cJSON_Delete (notice);
     //  A pong with another key than the pinned one is refused
     char *error = NULL;
-    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:1", "id-a", zc_keys_public_b64 (c),
+    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:1", "aaaaaaaa-0000-4000-8000-00000000000a", zc_keys_public_b64 (c),
                                       &error), -1);
     ck_assert_ptr_nonnull (strstr (error, "pinned"));
     zstr_free (&error);
-    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:1", "id-a", zc_keys_public_b64 (a),
+    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:1", "aaaaaaaa-0000-4000-8000-00000000000a", zc_keys_public_b64 (a),
                                       NULL), 0);
-    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:2", "id-b", zc_keys_public_b64 (b),
+    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:2", "bbbbbbbb-0000-4000-8000-00000000000b", zc_keys_public_b64 (b),
                                       NULL), 0);
     //  Addresses outside the file are never sources
-    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:3", "id-c", zc_keys_public_b64 (c),
+    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:3", "cccccccc-0000-4000-8000-00000000000c", zc_keys_public_b64 (c),
                                       NULL), 0);
     //  Learned once, never replaced
-    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:2", "id-b", zc_keys_public_b64 (c),
+    ck_assert_int_eq (zc_trust_learn (trust, "127.0.0.1:2", "bbbbbbbb-0000-4000-8000-00000000000b", zc_keys_public_b64 (c),
                                       &error), -1);
     ck_assert_ptr_nonnull (strstr (error, "learned before"));
     zstr_free (&error);
 
-    notice = s_notice (a, "id-a", 1);
+    notice = s_notice (a, "aaaaaaaa-0000-4000-8000-00000000000a", 1);
     ck_assert_int_eq (zc_trust_verify (trust, notice, &reason, &name), ZC_TRUST_OK);
     ck_assert_str_eq (name, "n1");
     cJSON_Delete (notice);
-    notice = s_notice (a, "id-b", 2);           //  a genuine key, another node's id
+    notice = s_notice (a, "bbbbbbbb-0000-4000-8000-00000000000b", 2);           //  a genuine key, another node's id
     ck_assert_int_eq (zc_trust_verify (trust, notice, &reason, &name), ZC_TRUST_REFUSED);
     cJSON_Delete (notice);
-    notice = s_notice (c, "id-c", 3);           //  a key of no node
+    notice = s_notice (c, "cccccccc-0000-4000-8000-00000000000c", 3);           //  a key of no node
     ck_assert_int_eq (zc_trust_verify (trust, notice, &reason, &name), ZC_TRUST_REFUSED);
     cJSON_Delete (notice);
     zc_trust_destroy (&trust);
@@ -174,7 +174,7 @@ START_TEST (test_trust)
     zc_trust_add (trust, "n2", "127.0.0.1:2", NULL);
     ck_assert_int_eq (zc_trust_load (trust, NULL), 0);
     ck_assert (zc_trust_known (trust, "127.0.0.1:2"));
-    notice = s_notice (b, "id-b", 4);
+    notice = s_notice (b, "bbbbbbbb-0000-4000-8000-00000000000b", 4);
     ck_assert_int_eq (zc_trust_verify (trust, notice, &reason, &name), ZC_TRUST_OK);
     ck_assert_str_eq (name, "n2");
     cJSON_Delete (notice);

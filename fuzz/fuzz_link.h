@@ -1,0 +1,95 @@
+/*  fuzz_link.h - drives an actor's message handler without the actor
+
+    The listener, gateway and server handlers speak to their bridge (and
+    the listener to its validator) over inproc PAIRs.  Here the far ends
+    are the fuzzer's: it binds the bridge's endpoint, connects to the
+    validator's, calls the handler with one message and reads back what
+    the handler sent, checking each answer.  */
+
+#ifndef FUZZ_LINK_H_INCLUDED
+#define FUZZ_LINK_H_INCLUDED
+
+#include "fuzz.h"
+#include "../src/actors/zc_actors.h"
+
+//  What one message led to
+typedef struct {
+    int answers;                //  REPLY, DONE or CLOSE for the connection
+    int replies;                //  of which with a body
+    int forwarded;              //  requests passed on with the connection
+    char first [64];            //  "type" (or "status") of the first reply
+    size_t first_size;          //  bytes of the first reply
+} fuzz_outcome_t;
+
+static inline zsock_t *
+fuzz_link_bind (const char *role, const char *name)
+{
+    zsock_t *sock = zsock_new (ZMQ_PAIR);
+    zsock_set_rcvtimeo (sock, 0);
+    zsock_set_sndhwm (sock, 0);
+    zsock_set_rcvhwm (sock, 0);
+    char *endpoint = zc_endpoint (role, name);
+    int rc = zsock_bind (sock, "%s", endpoint);
+    FUZZ_ASSERT (rc == 0, "cannot bind %s", endpoint);
+    free (endpoint);
+    return sock;
+}
+
+static inline zsock_t *
+fuzz_link_connect (const char *role, const char *name)
+{
+    zsock_t *sock = zsock_new (ZMQ_PAIR);
+    zsock_set_rcvtimeo (sock, 0);
+    zsock_set_sndhwm (sock, 0);
+    zsock_set_rcvhwm (sock, 0);
+    char *endpoint = zc_endpoint (role, name);
+    int rc = zsock_connect (sock, "%s", endpoint);
+    FUZZ_ASSERT (rc == 0, "cannot connect %s", endpoint);
+    free (endpoint);
+    return sock;
+}
+
+//  Reads everything the handler sent the bridge: every body it would put
+//  on the wire must be strict JSON.
+static inline void
+fuzz_drain_bridge (zsock_t *bridge, uint32_t conn, fuzz_outcome_t *outcome)
+{
+    zmsg_t *msg;
+    while ((msg = zmsg_recv (bridge))) {
+        char *command = zmsg_popstr (msg);
+        char *target = zmsg_popstr (msg);
+        zframe_t *body = zmsg_pop (msg);
+        FUZZ_ASSERT (command && target, "bad link message");
+        size_t size = body? zframe_size (body): 0;
+        const char *data = body? (const char *) zframe_data (body): "";
+        if (streq (command, "REPLY") || streq (command, "CLOSE") || streq (command, "DONE")) {
+            if (strtoul (target, NULL, 10) == conn)
+                outcome->answers++;
+            if (!streq (command, "DONE")) {
+                FUZZ_ASSERT (size > 0, "%s with an empty body: the client gets nothing", command);
+                fuzz_assert_sendable (data, size, "reply");
+                if (outcome->replies++ == 0) {
+                    cJSON *reply = zc_json_parse (data, size);
+                    const cJSON *type = cJSON_GetObjectItemCaseSensitive (reply, "type");
+                    if (!cJSON_IsString (type))
+                        type = cJSON_GetObjectItemCaseSensitive (reply, "status");
+                    snprintf (outcome->first, sizeof outcome->first, "%s",
+                              cJSON_IsString (type)? type->valuestring: "?");
+                    outcome->first_size = size;
+                    cJSON_Delete (reply);
+                }
+            }
+        }
+        else
+        if (streq (command, "SEND") || streq (command, "POST")) {
+            FUZZ_ASSERT (size > 0, "%s with an empty body", command);
+            fuzz_assert_sendable (data, size, "message to a peer");
+        }
+        zframe_destroy (&body);
+        zstr_free (&command);
+        zstr_free (&target);
+        zmsg_destroy (&msg);
+    }
+}
+
+#endif
