@@ -268,7 +268,7 @@ s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
     if (framing == ZC_FRAMING_UNKNOWN)
         framing = ZC_FRAMING_LINE;
     if (s_conn_unsent (conn) + size > self->out_cap) {
-        zsys_warning ("%s: closing %s: it does not read its replies",
+        zc_log_warning ("%s: closing %s: it does not read its replies",
                       self->name, conn->address);
         return -1;
     }
@@ -280,7 +280,7 @@ s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
         conn->out_offset = 0;
     }
     if (zc_codec_encode (framing, body, size, conn->out) != 0) {
-        zsys_warning ("%s: reply to %s too long for its framing", self->name, conn->address);
+        zc_log_warning ("%s: reply to %s too long for its framing", self->name, conn->address);
         return -1;
     }
     return 0;
@@ -291,7 +291,7 @@ s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
 static void
 s_conn_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
 {
-    zsys_warning ("%s: protocol error from %s: %s", self->name, conn->address, reason);
+    zc_log_warning ("%s: protocol error from %s: %s", self->name, conn->address, reason);
     cJSON *error = cJSON_CreateObject ();
     cJSON_AddStringToObject (error, "type", "error");
     cJSON_AddStringToObject (error, "error", reason);
@@ -379,7 +379,7 @@ s_conn_read (self_t *self, s_conn_t *conn)
             conn->read_closed = true;
             s_conn_drain (self, conn);
             if (zc_codec_pending (conn->codec) > 0)
-                zsys_warning ("%s: %s closed the connection mid-message (%zu bytes dropped)",
+                zc_log_warning ("%s: %s closed the connection mid-message (%zu bytes dropped)",
                               self->name, conn->address, zc_codec_pending (conn->codec));
             if (size < 0)
                 conn->closing = true;       //  reset: nothing can be sent
@@ -402,7 +402,7 @@ s_accept (self_t *self)
             if (errno == EMFILE || errno == ENFILE) {
                 //  Stop watching the listening socket for a moment, or
                 //  epoll would wake us for it without end
-                zsys_error ("%s: out of file descriptors; pausing accept", self->name);
+                zc_log_error ("%s: out of file descriptors; pausing accept", self->name);
                 self->accept_paused = zclock_mono () + 100;
                 struct epoll_event event = { .events = 0, .data.u64 = 0 };
                 epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
@@ -521,7 +521,7 @@ s_bind (self_t *self, const char *host, const char *port)
 {
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *info;
     if (getaddrinfo (host, port, &hints, &info) != 0) {
-        zsys_error ("%s: cannot resolve listen address %s", self->name, host);
+        zc_log_error ("%s: cannot resolve listen address %s", self->name, host);
         return -1;
     }
     int fd = socket (info->ai_family, SOCK_STREAM, 0);
@@ -531,7 +531,7 @@ s_bind (self_t *self, const char *host, const char *port)
     if (fd < 0
     ||  bind (fd, info->ai_addr, info->ai_addrlen) != 0
     ||  listen (fd, 4096) != 0) {
-        zsys_error ("%s: cannot listen on %s:%s: %s", self->name, host, port, strerror (errno));
+        zc_log_error ("%s: cannot listen on %s:%s: %s", self->name, host, port, strerror (errno));
         if (fd >= 0)
             close (fd);
         freeaddrinfo (info);
@@ -570,7 +570,7 @@ s_self_handle_pipe (self_t *self)
         zstr_free (&max);
     }
     else
-        zsys_error ("%s: bridge: unknown command %s", self->name, command);
+        zc_log_error ("%s: bridge: unknown command %s", self->name, command);
     zstr_free (&command);
     zmsg_destroy (&msg);
 }
@@ -633,7 +633,7 @@ s_self_handle_link (self_t *self)
         }
     }
     else
-        zsys_error ("%s: bridge: malformed link message", self->name);
+        zc_log_error ("%s: bridge: malformed link message", self->name);
     zstr_free (&command);
     zframe_destroy (&target);
     zframe_destroy (&body);
@@ -766,7 +766,7 @@ zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
     snprintf (max_text, sizeof max_text, "%zu", max_message);
     zstr_sendx (bridge, "BIND", host, port_text, max_text, NULL);
     if (zsock_wait (bridge) != 0) {
-        zsys_error ("%s: cannot start: %s:%d is not available", name, host, port);
+        zc_log_error ("%s: cannot start: %s:%d is not available", name, host, port);
         return -1;
     }
     return 0;

@@ -165,7 +165,7 @@ s_self_start (self_t *self)
     char *path = zsys_sprintf ("%s/gateway.key", self->config->data);
     self->keys = zc_keys_load_or_create (path);
     if (!self->keys)
-        zsys_error ("%s: cannot load or create key %s", self->config->name, path);
+        zc_log_error ("%s: cannot load or create key %s", self->config->name, path);
     free (path);
     return self->keys? 0: -1;
 }
@@ -174,7 +174,7 @@ s_self_start (self_t *self)
 static void
 s_reply_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
-    zsys_warning ("%s: bad request from %s: %s", self->config->name, address, reason);
+    zc_log_warning ("%s: bad request from %s: %s", self->config->name, address, reason);
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "status", "error");
     cJSON_AddStringToObject (reply, "message", reason);
@@ -340,18 +340,18 @@ s_forward (self_t *self, const char *address, cJSON *message)
     const cJSON *hash = cJSON_GetObjectItemCaseSensitive (message, "block_hash");
     const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
     if (!cJSON_IsNumber (index) || !cJSON_IsString (hash) || !cJSON_IsString (node_id)) {
-        zsys_warning ("%s: bad block notice from %s: needs block_index, block_hash, node_id",
+        zc_log_warning ("%s: bad block notice from %s: needs block_index, block_hash, node_id",
                       self->config->name, address);
         return;
     }
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
-    zsys_info ("%s: %s of block %.0f (%.16s) from node %s", self->config->name,
+    zc_log_often ("gateway notice", "%s: %s of block %.0f (%.16s) from node %s", self->config->name,
                type->valuestring, index->valuedouble, hash->valuestring, node_id->valuestring);
     if (!self->config->server)
         return;
     if (zlistx_size (self->queue) >= self->config->max_queue) {
         self->dropped++;
-        zsys_error ("%s: server queue full (%zu): dropped %" PRIu64 " notice(s) so far",
+        zc_log_error ("%s: server queue full (%zu): dropped %" PRIu64 " notice(s) so far",
                     self->config->name, self->config->max_queue, self->dropped);
         return;
     }

@@ -158,7 +158,7 @@ s_self_destroy (self_t **self_p)
 static void
 s_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
-    zsys_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
+    zc_log_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
     zc_link_error (self->bridge, conn, reason, false);
 }
 
@@ -229,7 +229,7 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
 {
     const cJSON *blocks = cJSON_GetObjectItemCaseSensitive (message, "blocks");
     if (!cJSON_IsArray (blocks)) {
-        zsys_warning ("%s: blocks reply from %s has no blocks array", self->config->name, address);
+        zc_log_warning ("%s: blocks reply from %s has no blocks array", self->config->name, address);
         return;
     }
     int64_t count = 0, last = -1;
@@ -238,7 +238,7 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
         const char *error = NULL;
         zc_block_t *block = zc_block_from_json (item, &error);
         if (!block) {
-            zsys_warning ("%s: bad block from %s: %s", self->config->name, address, error);
+            zc_log_warning ("%s: bad block from %s: %s", self->config->name, address, error);
             break;
         }
         count++;
@@ -307,7 +307,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                 if (tx)
                     zsock_send (self->validator, "s4sp", "TX", (uint32_t) 0, address, tx);
                 else
-                    zsys_warning ("%s: bad relayed transaction from %s: %s",
+                    zc_log_warning ("%s: bad relayed transaction from %s: %s",
                                   self->config->name, address, error);
             }
             zc_link_done (self->bridge, conn);
@@ -424,7 +424,7 @@ s_self_handle_validator (self_t *self)
         zmsg_send (&msg, self->bridge);
     }
     else
-        zsys_error ("%s: listener: unknown validator command %s",
+        zc_log_error ("%s: listener: unknown validator command %s",
                     self->config->name, command? command: "(none)");
     zstr_free (&command);
     zmsg_destroy (&msg);

@@ -185,7 +185,7 @@ s_worker_main (void *args)
     rc = pthread_setschedparam (pthread_self (), SCHED_IDLE, &param);
 #endif
     if (rc != 0 && nice (19) == -1)
-        zsys_debug ("miner: no lower priority to be had");
+        zc_debug ("miner: no lower priority to be had");
     (void) param;
     zsock_t *found = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (found, 0);

@@ -139,7 +139,7 @@ s_self_handle_event (self_t *self)
     char *timestamp = committed? zmsg_popstr (msg): NULL;
     char *ids = msg? zmsg_popstr (msg): NULL;
     if (event && index && hash && ids) {
-        zsys_info ("%s: block %s %s (%.16s)", self->config->name, index,
+        zc_log_often (self->config->name, "%s: block %s %s (%.16s)", self->config->name, index,
                    committed? "committed": "rolled back", hash);
         if (self->config->gateway) {
             cJSON *notice = cJSON_CreateObject ();
@@ -161,7 +161,7 @@ s_self_handle_event (self_t *self)
             }
             else
             if (text)
-                zsys_error ("%s: gateway queue full: dropped %" PRIu64 " notice(s) so far",
+                zc_log_error ("%s: gateway queue full: dropped %" PRIu64 " notice(s) so far",
                             self->config->name, ++self->dropped);
             free (text);
             s_flush (self);

@@ -63,7 +63,7 @@ s_self_start (self_t *self)
     char *error = NULL;
     self->market = zc_market_open (path, &error);
     if (!self->market)
-        zsys_error ("%s: cannot open %s", self->config->name, error? error: path);
+        zc_log_error ("%s: cannot open %s", self->config->name, error? error: path);
     free (error);
     free (path);
     return self->market? 0: -1;
@@ -73,7 +73,7 @@ s_self_start (self_t *self)
 static void
 s_reply_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
-    zsys_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
+    zc_log_warning ("%s: bad message from %s: %s", self->config->name, address, reason);
     zc_link_error (self->bridge, conn, reason, false);
 }
 
@@ -104,7 +104,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         if (zc_market_record (self->market, message) == 0) {
             const cJSON *index = cJSON_GetObjectItemCaseSensitive (message, "block_index");
             const cJSON *node = cJSON_GetObjectItemCaseSensitive (message, "node_id");
-            zsys_info ("%s: %s of block %.0f from node %s", self->config->name,
+            zc_log_often ("server notice", "%s: %s of block %.0f from node %s", self->config->name,
                        type->valuestring, index->valuedouble, node->valuestring);
             zc_link_done (self->bridge, conn);
         }

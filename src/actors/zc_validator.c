@@ -113,7 +113,7 @@ s_self_start (self_t *self)
     char *key_path = zsys_sprintf ("%s/node.key", config->data);
     self->keys = zc_keys_load_or_create (key_path);
     if (!self->keys)
-        zsys_error ("%s: cannot load or create node key %s", config->name, key_path);
+        zc_log_error ("%s: cannot load or create node key %s", config->name, key_path);
     free (key_path);
     if (!self->keys)
         return -1;
@@ -133,7 +133,7 @@ s_self_start (self_t *self)
         zc_block_t *genesis = zc_block_genesis ();
         zc_block_t *first = zc_ledger_block (reader, 0);
         if (!first || strcmp (zc_block_hash (first), zc_block_hash (genesis)) != 0) {
-            zsys_error ("%s: %s holds another network's genesis block", config->name, path);
+            zc_log_error ("%s: %s holds another network's genesis block", config->name, path);
             rc = -1;
         }
         zc_block_destroy (&first);
@@ -142,7 +142,7 @@ s_self_start (self_t *self)
         for (int64_t index = 1; index <= height && rc == 0; index++) {
             zc_block_t *block = zc_ledger_block (reader, index);
             if (!block || zc_chain_load (self->chain, block) != 0) {
-                zsys_error ("%s: %s: block %" PRId64 " does not link to the one below",
+                zc_log_error ("%s: %s: block %" PRId64 " does not link to the one below",
                             config->name, path, index);
                 rc = -1;
             }
@@ -160,7 +160,7 @@ s_self_start (self_t *self)
         zlistx_destroy (&waiting);
         zc_ledger_destroy (&reader);
         if (rc == 0)
-            zsys_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting",
+            zc_log_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting",
                        config->name, path, zc_chain_height (self->chain),
                        zc_chain_tip_hash (self->chain), zc_mempool_size (self->mempool));
     }
@@ -220,14 +220,14 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
 {
     zsock_send (self->writer, "sp", "APPLY", plan);
     if (zsock_wait (self->writer) != 0) {
-        zsys_error ("%s: ledger write failed; block %" PRId64 " not applied",
+        zc_log_error ("%s: ledger write failed; block %" PRId64 " not applied",
                     self->config->name, zc_block_index (plan->attach [plan->attach_count - 1]));
         zc_plan_destroy (&plan);
         return -1;
     }
     zc_plan_update_mempool (plan, self->chain, self->mempool);
     if (plan->detach_count > 0)
-        zsys_info ("%s: reorganized: %zu block(s) rolled back above %" PRId64 ", %zu applied",
+        zc_log_info ("%s: reorganized: %zu block(s) rolled back above %" PRId64 ", %zu applied",
                    self->config->name, plan->detach_count, plan->fork_height,
                    plan->attach_count);
     for (size_t i = 0; i < plan->attach_count; i++) {
@@ -328,7 +328,7 @@ s_handle_tx (self_t *self, uint32_t conn, const char *address, zc_tx_t *tx)
         ;                               //  known: acknowledged, not added
     else
     if (self->config->verify_txs && !zc_tx_verify (tx)) {
-        zsys_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
+        zc_log_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
         entry->error = "bad transaction signature";
     }
     else
@@ -431,7 +431,7 @@ s_handle_peer_status (self_t *self, const char *address, int64_t height, const c
     if (!sync || zclock_mono () < sync->shunned_until
     ||  (sync->sent_at && zclock_mono () - sync->sent_at < S_SYNC_TIMEOUT))
         return;
-    zsys_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
+    zc_log_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
                address, height);
     self->hold_until = zclock_mono () + S_SYNC_TIMEOUT;
     if (self->job)
@@ -485,7 +485,7 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         //  closed after the error, and nothing more fetched from it for a
         //  while, so a bogus or endless branch costs us nothing more
         self->rejected++;
-        zsys_warning ("%s: rejected block %" PRId64 " from %s: %s",
+        zc_log_warning ("%s: rejected block %" PRId64 " from %s: %s",
                       self->config->name, index, address, error);
         s_sync_t *sync = *peer? s_sync_for (self, peer): NULL;
         if (sync)
@@ -514,7 +514,7 @@ s_handle_miner (self_t *self)
         char check [ZC_HASH_HEX + 1];
         zc_block_compute_hash (block, check);
         if (strcmp (check, hash) != 0 || !zc_hash_meets (check, self->config->difficulty)) {
-            zsys_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
+            zc_log_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
                         self->config->name, nonce);
             zc_block_destroy (&block);
             s_mine_next (self);
@@ -527,7 +527,7 @@ s_handle_miner (self_t *self)
         if (zc_chain_offer (self->chain, block, &plan, &error) == ZC_CHAIN_SWITCH)
             s_switch (self, plan, true);
         else {
-            zsys_warning ("%s: mined block %.16s does not extend the chain: %s",
+            zc_log_warning ("%s: mined block %.16s does not extend the chain: %s",
                           self->config->name, hash, error? error: "stale");
             s_mine_next (self);
         }
@@ -653,7 +653,7 @@ s_self_handle_listener (self_t *self)
         zstr_free (&limit);
     }
     else
-        zsys_error ("%s: validator: unknown command %s", self->config->name, command);
+        zc_log_error ("%s: validator: unknown command %s", self->config->name, command);
     zstr_free (&command);
     zstr_free (&conn_text);
     zmsg_destroy (&msg);

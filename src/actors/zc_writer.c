@@ -116,7 +116,7 @@ s_self_handle_pipe (self_t *self)
         zc_ledger_destroy (&self->ledger);
         self->ledger = path? zc_ledger_open (path, &error): NULL;
         if (!self->ledger)
-            zsys_error ("%s: cannot open ledger %s", self->name, error? error: "(no path)");
+            zc_log_error ("%s: cannot open ledger %s", self->name, error? error: "(no path)");
         zsock_signal (self->pipe, self->ledger? 0: 1);
         zstr_free (&path);
         zstr_free (&error);
@@ -150,7 +150,7 @@ s_self_handle_pipe (self_t *self)
         zstr_free (&count);
     }
     else
-        zsys_error ("%s: writer: unknown command %s", self->name, command);
+        zc_log_error ("%s: writer: unknown command %s", self->name, command);
     zstr_free (&command);
     zmsg_destroy (&msg);
 }

@@ -53,33 +53,43 @@ s_split_address (char *buffer, char **host_p, char **port_p)
     return 0;
 }
 
-//  Tries each resolved address in turn; returns a connected socket or -1.
+//  Tries each resolved address in turn; returns a connected socket, or -1
+//  with *error_p saying why (the resolver's message, or the last
+//  connect's strerror: "Connection refused").
 static int
-s_connect (const char *host, const char *port)
+s_connect (const char *host, const char *port, const char **error_p)
 {
     struct addrinfo hints;
     memset (&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     struct addrinfo *list = NULL;
-    if (getaddrinfo (host, port, &hints, &list) != 0)
+    int gai = getaddrinfo (host, port, &hints, &list);
+    if (gai != 0) {
+        *error_p = gai_strerror (gai);
         return -1;
-    int fd = -1;
+    }
+    int fd = -1, error = 0;
     for (struct addrinfo *info = list; info && fd == -1; info = info->ai_next) {
         fd = socket (info->ai_family, info->ai_socktype | SOCK_CLOEXEC,
                      info->ai_protocol);
-        if (fd == -1)
+        if (fd == -1) {
+            error = errno;
             continue;
+        }
         int rc;
         do
             rc = connect (fd, info->ai_addr, info->ai_addrlen);
         while (rc == -1 && errno == EINTR);
         if (rc == -1) {
+            error = errno;
             close (fd);
             fd = -1;
         }
     }
     freeaddrinfo (list);
+    if (fd == -1)
+        *error_p = strerror (error? error: ECONNREFUSED);
     return fd;
 }
 
@@ -105,11 +115,9 @@ zc_client_new (const char *address, zc_framing_t framing, const char **error_p)
         *error_p = "bad address, expected host:port";
         return NULL;
     }
-    int fd = s_connect (host, port);
-    if (fd == -1) {
-        *error_p = "cannot connect";
+    int fd = s_connect (host, port, error_p);
+    if (fd == -1)
         return NULL;
-    }
     //  A server that stops reading must not hang a tool forever
     struct timeval timeout = { S_SEND_TIMEOUT, 0 };
     setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);

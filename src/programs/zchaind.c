@@ -1,27 +1,45 @@
 /*  =========================================================================
     zchaind - runs the instances of a zchain deployment
 
-        zchaind -c FILE [-v] [INSTANCE...]
+        zchaind [-c FILE] [-v] [--log-file FILE] [--syslog] [INSTANCE...]
 
     Starts every instance named (all of the file's when none is: nodes,
-    gateway, server) in this one process and runs until SIGINT or SIGTERM, then stops them cleanly.
+    gateway, server) in this one process and runs until SIGINT or SIGTERM,
+    then stops them cleanly.  SIGHUP reopens the log file (logrotate).
+    Without -c it reads the installed config, $(sysconfdir)/zchain/zchain.conf.
+
+    Exit status: 0 after a clean stop, 1 if an instance could not start,
+    2 on bad usage or a bad config file.  man zchaind (doc/zchaind.8).
     =========================================================================
 */
 
 #include "../roles/zc_roles.h"
+#include <getopt.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/resource.h>
 
-//  Prints usage to the given stream.
+#ifndef ZC_SYSCONFDIR
+#   define ZC_SYSCONFDIR "/etc"
+#endif
+#define S_DEFAULT_CONFIG ZC_SYSCONFDIR "/zchain/zchain.conf"
+
+//  Prints usage to the given stream.  doc/zchaind.8 lists the same flags
+//  (tests/system/test_manpages.sh checks it).
 static void
 s_usage (FILE *stream)
 {
     fprintf (stream,
-        "usage: zchaind -c FILE [-v] [INSTANCE...]\n"
-        "  -c FILE     deployment config (ZPL), e.g. etc/zchain.conf\n"
-        "  -v          verbose: log every block and peer exchange\n"
-        "  INSTANCE    instance names from FILE (default: all of them)\n"
-        "  --version   print the version and exit\n");
+        "usage: zchaind [-c FILE] [-v] [--log-file FILE] [--syslog] [INSTANCE...]\n"
+        "  -c, --conf FILE   deployment config (ZPL); default " S_DEFAULT_CONFIG "\n"
+        "  -v, --verbose     log every block and peer exchange\n"
+        "  --log-file FILE   log to FILE (appended, reopened on SIGHUP) instead of stderr\n"
+        "  --syslog          log to syslog (facility daemon) instead of stderr\n"
+        "  -h, --help        print this help and exit\n"
+        "  -V, --version     print the version and exit\n"
+        "  INSTANCE          instance names from FILE (default: all of them)\n"
+        "signals: SIGTERM and SIGINT stop cleanly; SIGHUP reopens the log file.\n"
+        "exit status: 0 clean stop, 1 an instance could not start, 2 bad usage or config.\n");
 }
 
 //  A thousand idle clients must not lock others out: take the hard limit.
@@ -32,64 +50,75 @@ s_raise_fd_limit (void)
     if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
         limit.rlim_cur = limit.rlim_max;
         if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
-            zsys_warning ("cannot raise the open-file limit");
+            zc_log_warning ("cannot raise the open-file limit");
     }
+}
+
+//  Says what is wrong with the command line and how to get help; exit 2.
+static int
+s_bad_usage (const char *format, const char *what)
+{
+    fprintf (stderr, "zchaind: ");
+    fprintf (stderr, format, what);
+    fprintf (stderr, "\nrun zchaind --help for the options\n");
+    return 2;
 }
 
 int
 main (int argc, char *argv [])
 {
-    const char *path = NULL;
-    const char **names = (const char **) calloc ((size_t) argc, sizeof (char *));
-    size_t name_count = 0;
-    for (int arg = 1; arg < argc; arg++) {
-        if (streq (argv [arg], "-c") && arg + 1 < argc)
-            path = argv [++arg];
-        else
-        if (streq (argv [arg], "-v"))
-            zc_verbose = true;
-        else
-        if (streq (argv [arg], "-h") || streq (argv [arg], "--help")) {
-            s_usage (stdout);
-            free (names);
-            return 0;
+    static const struct option longopts [] = {
+        { "conf",     required_argument, NULL, 'c' },
+        { "verbose",  no_argument,       NULL, 'v' },
+        { "log-file", required_argument, NULL, 'L' },
+        { "syslog",   no_argument,       NULL, 'S' },
+        { "help",     no_argument,       NULL, 'h' },
+        { "version",  no_argument,       NULL, 'V' },
+        { NULL, 0, NULL, 0 }
+    };
+    const char *path = S_DEFAULT_CONFIG, *log_path = NULL;
+    bool use_syslog = false;
+    opterr = 0;                         //  our messages, not getopt's
+    int option;
+    while ((option = getopt_long (argc, argv, ":c:vhV", longopts, NULL)) != -1) {
+        switch (option) {
+            case 'c': path = optarg; break;
+            case 'v': zc_verbose = true; break;
+            case 'L': log_path = optarg; break;
+            case 'S': use_syslog = true; break;
+            case 'h': s_usage (stdout); return 0;
+            case 'V': printf ("zchaind %s\n", ZCHAIN_VERSION); return 0;
+            case ':':
+                return s_bad_usage (optopt == 'c'? "%s needs a value: the config file, e.g. "
+                                    "-c /etc/zchain/zchain.conf": "%s needs a value",
+                                    argv [optind - 1]);
+            default:
+                return s_bad_usage ("unknown option %s", argv [optind - 1]);
         }
-        else
-        if (streq (argv [arg], "--version")) {
-            printf ("zchaind %s\n", ZCHAIN_VERSION);
-            free (names);
-            return 0;
-        }
-        else
-        if (argv [arg][0] == '-') {
-            fprintf (stderr, "zchaind: unknown option %s\n", argv [arg]);
-            s_usage (stderr);
-            free (names);
-            return 2;
-        }
-        else
-            names [name_count++] = argv [arg];
     }
-    if (!path) {
-        s_usage (stderr);
-        free (names);
-        return 2;
-    }
+    const char **names = (const char **) (argv + optind);
+    size_t name_count = (size_t) (argc - optind);
     char *error = NULL;
     zc_config_t *config = zc_config_load (path, &error);
     if (!config) {
         fprintf (stderr, "zchaind: %s\n", error);
+        if (path == (const char *) S_DEFAULT_CONFIG)
+            fprintf (stderr, "zchaind: that is the default config; give another with -c FILE\n");
         free (error);
-        free (names);
         return 2;
     }
     for (size_t i = 0; i < name_count; i++)
         if (!zc_config_node (config, names [i]) && !zc_config_service (config, names [i])) {
             fprintf (stderr, "zchaind: %s: no instance named '%s'\n", path, names [i]);
             zc_config_destroy (&config);
-            free (names);
             return 2;
         }
+    if (zc_log_open ("zchaind", log_path, use_syslog, &error)) {
+        fprintf (stderr, "zchaind: %s\n", error);
+        free (error);
+        zc_config_destroy (&config);
+        return 2;
+    }
 
     //  Signals are taken by sigwait below, in this thread only: block them
     //  before any thread exists so every thread inherits the mask
@@ -97,6 +126,7 @@ main (int argc, char *argv [])
     sigemptyset (&signals);
     sigaddset (&signals, SIGINT);
     sigaddset (&signals, SIGTERM);
+    sigaddset (&signals, SIGHUP);
     pthread_sigmask (SIG_BLOCK, &signals, NULL);
     signal (SIGPIPE, SIG_IGN);
     zsys_handler_set (NULL);
@@ -128,10 +158,21 @@ main (int argc, char *argv [])
                 rc = 1;
         }
     }
-    if (rc == 0) {
-        int signal_number = 0;
-        sigwait (&signals, &signal_number);
-        zsys_info ("signal %d: stopping", signal_number);
+    //  Until a stop signal: SIGHUP reopens the log; once a second the
+    //  log's held-back summaries are written
+    while (rc == 0) {
+        struct timespec second = { 1, 0 };
+        int signal_number = sigtimedwait (&signals, NULL, &second);
+        zc_log_flush ();
+        if (signal_number == SIGHUP) {
+            if (zc_log_reopen () == 0)
+                zc_log_notice ("SIGHUP: log reopened");
+        }
+        else
+        if (signal_number > 0) {
+            zc_log_info ("signal %d (%s): stopping", signal_number, strsignal (signal_number));
+            break;
+        }
     }
     for (size_t i = started; i-- > 0; )
         zc_node_destroy (&nodes [i]);
@@ -139,8 +180,8 @@ main (int argc, char *argv [])
         zc_service_destroy (&services [i]);
     free (nodes);
     free (services);
-    free (names);
     zc_config_destroy (&config);
+    zc_log_close ();
     zsys_shutdown ();
     return rc;
 }

@@ -38,6 +38,8 @@
 
 struct _zc_config_t {
     char *path;                 //  the file, for messages
+    char *folder;               //  the file's folder, absolute: relative
+                                //  data paths are taken from it
     zc_node_config_t **nodes;   //  node instances, file order
     size_t node_count;          //  how many
     char **names;               //  every instance name, file order
@@ -96,6 +98,7 @@ zc_config_destroy (zc_config_t **self_p)
         s_service_destroy (&self->gateway);
         s_service_destroy (&self->server);
         free (self->path);
+        free (self->folder);
         free (self);
         *self_p = NULL;
     }
@@ -155,6 +158,19 @@ s_valid_address (const char *address)
     const char *colon = address? strrchr (address, ':'): NULL;
     long long port;
     return colon && colon > address && s_parse_int (colon + 1, 1, 65535, &port);
+}
+
+//  A data path as given, or, if relative, made absolute from the config
+//  file's folder: the same file means the same data from any working
+//  directory (systemd starts us in /).  Caller frees.
+static char *
+s_data_path (zc_config_t *self, const char *data)
+{
+    if (*data == '/' || *data == '\0')
+        return strdup (data);
+    if (data [0] == '.' && data [1] == '/')
+        data += 2;
+    return zsys_sprintf ("%s/%s", self->folder, data);
 }
 
 //  Adds an instance name; an error if it is taken.
@@ -244,7 +260,7 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
     if (!error && !(error = s_get_int (self, section, where, "miners", 0, 256, &value)))
         node->miner_threads = (int) value;
     node->host = strdup (host);
-    node->data = strdup (data);
+    node->data = s_data_path (self, data);
 
     //  Explicit peers, comma-separated, replace the default set
     const char *peers = zconfig_get (section, "peers", NULL);
@@ -291,7 +307,7 @@ s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
     zc_service_config_t *service = (zc_service_config_t *) zmalloc (sizeof (zc_service_config_t));
     service->name = strdup (name);
     service->host = strdup (zconfig_get (section, "host", ""));
-    service->data = strdup (zconfig_get (section, "data", ""));
+    service->data = s_data_path (self, zconfig_get (section, "data", ""));
     service->verify_txs = net->verify_txs;
     service->max_message = net->max_message;
     service->max_queue = 100000;
@@ -335,8 +351,17 @@ zc_config_load (const char *path, char **error_p)
     }
     zc_config_t *self = (zc_config_t *) zmalloc (sizeof (zc_config_t));
     self->path = strdup (path);
+    char *folder = strdup (path);
+    char *slash = strrchr (folder, '/');
+    if (slash)
+        *(slash == folder? slash + 1: slash) = '\0';
+    self->folder = realpath (slash? folder: ".", NULL);
+    free (folder);
+    if (!self->folder)
+        error = zsys_sprintf ("%s: cannot resolve its folder: %s", path, strerror (errno));
     static const char *sections [] = { "network", "node", "gateway", "server", NULL };
-    error = s_check_keys (self, root, "", sections);
+    if (!error)
+        error = s_check_keys (self, root, "", sections);
 
     zc_node_config_t net = { 0 };
     if (!error)
