@@ -435,6 +435,10 @@ load_run (load_t *self)
         self->now = s_now (self);
         if (self->phase == LOAD_SENDING)
             s_send_due (self);
+        if (self->monitor && self->now >= self->next_sample) {
+            load_monitor_sample (self->monitor);
+            self->next_sample += (int64_t) (self->options->bucket * 1e6);
+        }
         if (self->now >= next_check) {
             s_check_deadlines (self);
             next_check = self->now + LOAD_TICK_MS * 1000;
@@ -458,6 +462,9 @@ load_run (load_t *self)
                 load_notify_read (self, (load_notify_t *) kind);
         }
     }
+    //  The last sample covers the last, maybe partial, bucket
+    if (self->monitor)
+        load_monitor_sample (self->monitor);
     zc_report_set_elapsed (self->report, self->now);
 }
 

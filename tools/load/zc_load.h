@@ -10,8 +10,9 @@
         load_notices.c   the --notify-listen side: the gateway's
                          block_confirmation lines matched to submissions
         load_run.c       requests prepared before the clock, the schedule
-                         (open and closed loop), the loop itself, and the
-                         resource monitor of the system under test
+                         (open and closed loop) and the loop itself
+        load_monitor.c   the resources of the system under test, sampled
+                         each bucket
         zchain_load.c    main, and the glue to zc_report (notes, settings,
                          the files written)
     =========================================================================
@@ -136,6 +137,8 @@ typedef struct {
 //  Where the run is
 typedef enum { LOAD_SENDING = 0, LOAD_DRAINING, LOAD_DONE } load_phase_t;
 
+typedef struct _load_monitor_t load_monitor_t;
+
 //  The whole load generator
 typedef struct {
     load_options_t *options;    //  command line
@@ -183,6 +186,8 @@ typedef struct {
     int64_t last_progress;      //  usecs of the last progress line
     uint64_t progress_sent;     //  sent at the last progress line
     bool progress;              //  stderr is a terminal
+    load_monitor_t *monitor;    //  resources of the system under test
+    int64_t next_sample;        //  usecs: its next sample
 } load_t;
 
 //  Counts SIGINT/SIGTERM: the first ends sending, the second the drain.
@@ -287,5 +292,33 @@ void load_run (load_t *self);
 //  SIGINT/SIGTERM: the first ends sending (the report is still written),
 //  the second ends the drain too.
 void load_signal (int signum);
+
+//  ---------------------------------------------------------------------
+//  load_monitor.c
+
+//  Chooses how to watch the system under test (zchaind processes in
+//  /proc, the nodes' get_status, or nothing, noted) once the targets are
+//  resolved, and says so in the report.
+load_monitor_t *load_monitor_new (load_t *load);
+
+//  Records one sample of every figure, at load->now.
+void load_monitor_sample (load_monitor_t *self);
+
+//  Stops the get_status poller, if any, and frees.
+void load_monitor_destroy (load_monitor_t **self_p);
+
+//  ---------------------------------------------------------------------
+//  load_monitor.c
+
+//  Chooses how to watch the system under test (zchaind processes in
+//  /proc, the nodes' get_status, or nothing, noted) once the targets are
+//  resolved, and says so in the report.
+load_monitor_t *load_monitor_new (load_t *load);
+
+//  Records one sample of every figure, at load->now.
+void load_monitor_sample (load_monitor_t *self);
+
+//  Stops the get_status poller, if any, and frees.
+void load_monitor_destroy (load_monitor_t **self_p);
 
 #endif

@@ -144,6 +144,7 @@ s_write_reports (load_t *self)
 static void
 s_self_destroy (load_t *self)
 {
+    load_monitor_destroy (&self->monitor);
     for (size_t i = 0; self->clients && i < self->options->clients; i++)
         load_client_close (self, &self->clients [i]);
     load_notify_t *notify;
@@ -260,6 +261,7 @@ main (int argc, char *argv [])
         if (load_connect_all (&self) == 0)
             goto done;
     }
+    self.monitor = load_monitor_new (&self);
     load_run (&self);
     s_notes (&self);
 
