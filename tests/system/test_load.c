@@ -126,10 +126,31 @@ START_TEST (test_real_run)
     const cJSON *confirm = cJSON_GetObjectItem (total, "confirm_first_ms");
     ck_assert_msg (harness_number (confirm, "p50") > 0, "no confirmation latency");
     ck_assert (harness_number (cJSON_GetObjectItem (total, "latency_ms"), "p99_9") > 0);
+    //  The target is on this host: the report has the CPU and RSS of the
+    //  zchaind running the deployment, sampled each bucket
+    const cJSON *resources = cJSON_GetObjectItem (report, "resources");
+    ck_assert_msg (resources, "no resources in the report: %s", report_text);
+    ck_assert_msg (strstr (harness_string (resources, "source"), "/proc"), "source: %s",
+                   harness_string (resources, "source"));
+    char process [32];
+    snprintf (process, sizeof process, "zchaind[%d]", (int) pid);
+    bool cpu = false, rss = false;
+    const cJSON *monitor;
+    cJSON_ArrayForEach (monitor, cJSON_GetObjectItem (resources, "monitors")) {
+        if (!streq (harness_string (monitor, "name"), process))
+            continue;
+        if (streq (harness_string (monitor, "metric"), "CPU"))
+            cpu = harness_number (monitor, "count") >= 1 && harness_number (monitor, "max") >= 0;
+        if (streq (harness_string (monitor, "metric"), "RSS"))
+            rss = harness_number (monitor, "count") >= 2 && harness_number (monitor, "mean") > 1;
+    }
+    ck_assert_msg (cpu && rss, "no CPU or RSS series for %s: %s", process,
+                   cJSON_PrintUnformatted (resources));
     cJSON_Delete (report);
     free (report_text);
     char *html = harness_read_file (html_path);
     ck_assert_msg (html && strstr (html, "<svg"), "no chart in the HTML report");
+    ck_assert_msg (strstr (html, "id=\"resources\""), "no resource section in the HTML report");
     free (html);
 
     free (json_path);
