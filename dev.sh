@@ -8,7 +8,9 @@
 #   ./dev.sh test      install build dependencies, build, and run the whole
 #                      test suite: make check in a plain build and in an
 #                      AddressSanitizer + UndefinedBehaviorSanitizer build,
-#                      and the unit tests under valgrind
+#                      the unit tests under valgrind, and make distcheck
+#                      (the release tarball builds, tests, installs and
+#                      uninstalls cleanly)
 #   ./dev.sh bench     install what the benchmarks use too (jq, and
 #                      redis-server for the PING reference), build, and run
 #                      make bench (doc/PERFORMANCE.md)
@@ -21,7 +23,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 #   The Debian packages zchain builds and tests with
 packages=(build-essential autoconf automake libtool pkg-config
           libzmq3-dev libczmq-dev libcjson-dev libssl-dev libsqlite3-dev check
-          sqlite3 valgrind iproute2)
+          sqlite3 valgrind iproute2 man-db)
 
 #   Installs whatever of the packages is missing (as root, or with sudo).
 deps () {
@@ -64,6 +66,19 @@ check () {
         grep -h -E ':[EF]:' "$log" | head -n 20 || true
     done
     return $status
+}
+
+#   make distcheck in the plain build: the tarball (bench scripts, man
+#   pages, unit templates included) configures, builds, passes make check
+#   and installs and uninstalls under a prefix of its own.
+distcheck () {
+    if ( cd build-plain && make -s -j"$jobs" distcheck >distcheck.out 2>&1 ); then
+        echo "plain    distcheck                    $(grep -h 'archives ready' build-plain/distcheck.out | head -n 1)"
+    else
+        echo "plain    distcheck                    FAILED:"
+        tail -n 30 build-plain/distcheck.out
+        return 1
+    fi
 }
 
 #   Prints the closing line from the Check summaries of every build.
@@ -137,6 +152,7 @@ case "${1:-}" in
         check plain || status=1
         check asan || status=1
         ( cd build-plain && make -s check-valgrind ) || status=1
+        distcheck || status=1
         summary
         exit $status ;;
     network)
@@ -144,6 +160,6 @@ case "${1:-}" in
         build plain
         network ;;
     *)
-        sed -n '2,15p' "$0" | sed 's/^# \{0,3\}//'
+        sed -n '2,17p' "$0" | sed 's/^# \{0,3\}//'
         exit 2 ;;
 esac
