@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#   Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+#   subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+#   of the MPL was not distributed with this file, You can obtain one at
+#   https://mozilla.org/MPL/2.0/.
 #   dev.sh - set-up, build, run and test zchain on a Debian/Ubuntu host
 #
 #   ./dev.sh network   install build dependencies, build, start the local
@@ -160,6 +164,6 @@ case "${1:-}" in
         build plain
         network ;;
     *)
-        sed -n '2,17p' "$0" | sed 's/^# \{0,3\}//'
+        sed -n '6,21p' "$0" | sed 's/^# \{0,3\}//'
         exit 2 ;;
 esac
