@@ -247,9 +247,14 @@ load_connect_all (load_t *self)
             if (client->kind != LOAD_KIND_CLIENT || !client->connecting)
                 continue;
             connecting--;
+            int error = 0;
+            socklen_t length = sizeof error;
+            if (getsockopt (client->fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+                error = errno;
             load_client_connected (self, client);
             if (client->fd < 0 && !*reason)
-                snprintf (reason, sizeof reason, "connect failed");
+                snprintf (reason, sizeof reason, "connect: %s",
+                          strerror (error? error: ECONNREFUSED));
         }
     }
     size_t connected = 0;
