@@ -211,6 +211,7 @@ START_TEST (test_option_forms)
     free (err);
     zstr_free (&short_a);
     zstr_free (&long_a);
+    zstr_free (&conf_joined);
     s_stop (node.pid);
 
     //  -c without a value: a message that says so, exit 2
@@ -465,6 +466,8 @@ START_TEST (test_port_change)
     harness_node_t node;
     harness_nodes_init (&node, 1);
     char *config = s_config ("zchain.conf", &node, node.data, 0, 0);
+    //  The path's text is the same each time the file is rewritten, but
+    //  the pointer is not: args [1] follows it
     const char *args [] = { "-c", config, NULL };
     node.pid = s_zchaind (NULL, "first.log", args);
     harness_node_wait_ready (&node, S_START_MS);
@@ -482,6 +485,7 @@ START_TEST (test_port_change)
     node.db = harness_path ("%s/node_%d.sqlite3", node.name, node.port);
     free (config);
     config = s_config ("zchain.conf", &node, node.data, 0, 0);
+    args [1] = config;
     node.pid = s_zchaind (NULL, "second.log", args);
     harness_node_wait_ready (&node, S_START_MS);
     ck_assert_str_eq (node.node_id, first_id);
