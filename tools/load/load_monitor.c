@@ -15,6 +15,7 @@
         and mempool), asked by a thread of its own so that the event loop
         never waits on them;
       - otherwise nothing, and a note says why.
+    --monitor proc, status or none chooses instead of this default (auto).
 
     Sampling is cheap (a few /proc reads per process per bucket) and runs
     in the event loop between events.
@@ -214,14 +215,17 @@ load_monitor_new (load_t *self_load)
     bool local = self_load->target_count > 0;
     for (size_t i = 0; i < self_load->target_count; i++)
         local = local && s_local (&self_load->targets [i].addr);
-    if (local && !options->redis)
-        s_find_procs (self);
+    const char *mode = options->monitor? options->monitor: "auto";
     zc_report_t *report = self_load->report;
+    if (streq (mode, "none"))
+        return self;
+    if (streq (mode, "proc") || (streq (mode, "auto") && local && !options->redis))
+        s_find_procs (self);
     if (self->proc_count > 0)
         zc_report_set_resource_source (report, "CPU % (of one core) and RSS of each zchaind "
                                        "process on this host, read from /proc each bucket");
     else
-    if (options->nodes) {
+    if (options->nodes && !streq (mode, "proc")) {
         self->node_count = self_load->target_count;
         self->nodes = (s_node_t *) zmalloc (self->node_count * sizeof (s_node_t));
         for (size_t i = 0; i < self->node_count; i++) {
@@ -230,15 +234,16 @@ load_monitor_new (load_t *self_load)
         }
         if (pthread_create (&self->poller, NULL, s_poller, self) == 0) {
             self->polling = true;
-            zc_report_set_resource_source (report, local
-                ? "no zchaind process found on this host: the nodes' get_status figures"
-                : "the target is not on this host: the nodes' get_status figures");
+            zc_report_set_resource_source (report, streq (mode, "status")
+                ? "the nodes' get_status figures, asked each bucket (--monitor status)"
+                : local? "no zchaind process found on this host: the nodes' get_status figures"
+                       : "the target is not on this host: the nodes' get_status figures");
         }
     }
     else
         zc_report_note (report, "no resource figures: %s", options->redis
             ? "the target is a redis-server"
-            : local? "no zchaind process was found on this host"
+            : local || streq (mode, "proc")? "no zchaind process was found on this host"
                    : "the target is not on this host; run zchain-load there, or give "
                      "--nodes to sample the nodes' get_status");
     return self;

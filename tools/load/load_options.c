@@ -61,6 +61,11 @@ load_usage (FILE *stream)
         "  --csv FILE               write the summary table as CSV\n"
         "  --html FILE              write one HTML page with the tables and SVG charts\n"
         "  --bucket S               width of the time series' buckets (default 1)\n"
+        "  --monitor M              resources of the system under test, sampled each\n"
+        "                           bucket: proc (CPU and RSS of each zchaind on this\n"
+        "                           host), status (the nodes' get_status; needs\n"
+        "                           --nodes), none, or auto (default: proc when the\n"
+        "                           targets are on this host, else status with --nodes)\n"
         "  --late-ms MS             a send this late counts as late (default 10)\n"
         "tuning:\n"
         "  --keys N                 signing keys for transactions (default 64)\n"
@@ -153,7 +158,8 @@ load_parse_options (load_options_t *options, int argc, char *argv [])
 {
     enum { O_NODES = 256, O_REDIS, O_KEEP_ALIVE, O_PER_REQUEST, O_CLIENTS, O_RATE,
            O_DURATION, O_COUNT, O_RAMP, O_MIX, O_NOTIFY, O_JSON, O_CSV, O_HTML, O_KEYS,
-           O_PREPARE, O_TIMEOUT, O_CONNECT_TIMEOUT, O_GRACE, O_LATE_MS, O_BUCKET };
+           O_PREPARE, O_TIMEOUT, O_CONNECT_TIMEOUT, O_GRACE, O_LATE_MS, O_BUCKET,
+           O_MONITOR };
     static const struct option longopts [] = {
         { "address",             required_argument, NULL, 'a' },
         { "nodes",               no_argument,       NULL, O_NODES },
@@ -177,6 +183,7 @@ load_parse_options (load_options_t *options, int argc, char *argv [])
         { "grace",               required_argument, NULL, O_GRACE },
         { "late-ms",             required_argument, NULL, O_LATE_MS },
         { "bucket",              required_argument, NULL, O_BUCKET },
+        { "monitor",             required_argument, NULL, O_MONITOR },
         { "help",                no_argument,       NULL, 'h' },
         { "version",             no_argument,       NULL, 'V' },
         { NULL, 0, NULL, 0 }
@@ -190,6 +197,7 @@ load_parse_options (load_options_t *options, int argc, char *argv [])
     options->grace = 10;
     options->late_ms = 10;
     options->bucket = 1;
+    options->monitor = "auto";
     const char *error = NULL;
     static char message [256];
     opterr = 0;
@@ -282,6 +290,12 @@ load_parse_options (load_options_t *options, int argc, char *argv [])
             if (!s_parse_double (value, 0.001, 3600, &options->bucket))
                 error = "--bucket needs a number of seconds from 0.001 to 3600";
             break;
+        case O_MONITOR:
+            options->monitor = value;
+            if (!streq (value, "auto") && !streq (value, "proc") && !streq (value, "status")
+            &&  !streq (value, "none"))
+                error = "--monitor is auto, proc, status or none";
+            break;
         }
     }
     if (!error && optind < argc) {
@@ -296,6 +310,8 @@ load_parse_options (load_options_t *options, int argc, char *argv [])
         options->count = 1000;
     if (!error && options->ramp > 0 && options->duration > 0 && options->ramp > options->duration)
         error = "--ramp cannot be longer than --duration";
+    if (!error && streq (options->monitor, "status") && !options->nodes)
+        error = "--monitor status asks nodes for get_status: it needs --nodes";
     if (!error && options->nodes && options->weights [LOAD_SUBMIT_PURCHASE] > 0)
         error = "--nodes: submit_purchase needs a gateway; use health and submit_transaction";
     if (error) {

@@ -83,6 +83,7 @@ typedef struct {
     double late_ms;             //  --late-ms: a send this late is late
     uint64_t prepare;           //  --prepare: requests made before the clock
     double bucket;              //  --bucket: series resolution, seconds
+    const char *monitor;        //  --monitor: auto, proc, status or none
 } load_options_t;
 
 //  A resolved target
