@@ -81,12 +81,12 @@ main (int argc, char *argv [])
         { NULL, 0, NULL, 0 }
     };
     const char *path = S_DEFAULT_CONFIG, *log_path = NULL;
-    bool use_syslog = false;
+    bool use_syslog = false, default_path = true;
     opterr = 0;                         //  our messages, not getopt's
     int option;
     while ((option = getopt_long (argc, argv, ":c:vhV", longopts, NULL)) != -1) {
         switch (option) {
-            case 'c': path = optarg; break;
+            case 'c': path = optarg; default_path = false; break;
             case 'v': zc_verbose = true; break;
             case 'L': log_path = optarg; break;
             case 'S': use_syslog = true; break;
@@ -106,7 +106,7 @@ main (int argc, char *argv [])
     zc_config_t *config = zc_config_load (path, &error);
     if (!config) {
         fprintf (stderr, "zchaind: %s\n", error);
-        if (path == (const char *) S_DEFAULT_CONFIG)
+        if (default_path)
             fprintf (stderr, "zchaind: that is the default config; give another with -c FILE\n");
         free (error);
         return 2;

@@ -9,6 +9,8 @@
     them.  The file is read once, checked whole, and turned into plain
     structs: a bad or missing value stops the start with a message naming
     file, key and problem, and no actor ever sees the zconfig tree.
+    Relative data paths are made absolute from the file's own folder, so
+    the same file means the same data from any working directory.
 
         network
             difficulty = 4          # leading '0' hex digits of a block hash
