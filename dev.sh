@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#   Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+#   subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+#   of the MPL was not distributed with this file, You can obtain one at
+#   https://mozilla.org/MPL/2.0/.
 #   dev.sh - set-up, build, run and test zchain on a Debian/Ubuntu host
 #
 #   ./dev.sh network   install build dependencies, build, start the local
@@ -8,8 +12,10 @@
 #   ./dev.sh test      install build dependencies, build, and run the whole
 #                      test suite: make check in a plain build and in an
 #                      AddressSanitizer + UndefinedBehaviorSanitizer build,
-#                      the unit tests under valgrind, and every fuzz target
-#                      for 10 s (clang's libFuzzer)
+#                      the unit tests under valgrind, every fuzz target
+#                      for 10 s (clang's libFuzzer), and make distcheck
+#                      (the release tarball builds, tests, installs and
+#                      uninstalls cleanly)
 #   ./dev.sh bench     install what the benchmarks use too (jq, and
 #                      redis-server for the PING reference), build, and run
 #                      make bench (doc/PERFORMANCE.md)
@@ -22,7 +28,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 #   The Debian packages zchain builds and tests with
 packages=(build-essential autoconf automake libtool pkg-config
           libzmq3-dev libczmq-dev libcjson-dev libssl-dev libsqlite3-dev check
-          sqlite3 valgrind iproute2
+          sqlite3 valgrind iproute2 man-db
           clang)
 
 #   Installs whatever of the packages is missing (as root, or with sudo).
@@ -66,6 +72,19 @@ check () {
         grep -h -E ':[EF]:' "$log" | head -n 20 || true
     done
     return $status
+}
+
+#   make distcheck in the plain build: the tarball (bench scripts, man
+#   pages, unit templates included) configures, builds, passes make check
+#   and installs and uninstalls under a prefix of its own.
+distcheck () {
+    if ( cd build-plain && make -s -j"$jobs" distcheck >distcheck.out 2>&1 ); then
+        echo "plain    distcheck                    $(grep -h 'archives ready' build-plain/distcheck.out | head -n 1)"
+    else
+        echo "plain    distcheck                    FAILED:"
+        tail -n 30 build-plain/distcheck.out
+        return 1
+    fi
 }
 
 #   Prints the closing line from the Check summaries of every build.
@@ -165,6 +184,7 @@ case "${1:-}" in
         #   Every libFuzzer target briefly, from its seed corpus (doc/FUZZING.md)
         build fuzz --enable-fuzzing CC=clang
         ( cd build-fuzz && make -s fuzz FUZZ_SECONDS=10 FUZZ_JOBS="$jobs" ) || status=1
+        distcheck || status=1
         summary
         exit $status ;;
     network)
@@ -172,6 +192,6 @@ case "${1:-}" in
         build plain
         network ;;
     *)
-        sed -n '2,15p' "$0" | sed 's/^# \{0,3\}//'
+        sed -n '6,21p' "$0" | sed 's/^# \{0,3\}//'
         exit 2 ;;
 esac

@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#   Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+#   subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+#   of the MPL was not distributed with this file, You can obtain one at
+#   https://mozilla.org/MPL/2.0/.
 #   bench/common.sh - what every benchmark script shares (sourced, not run)
 #
 #   The build folder (ZCHAIN_BUILDDIR, set by `make bench`), the results

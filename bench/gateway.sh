@@ -1,4 +1,8 @@
 #!/usr/bin/env bash
+#   Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+#   subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+#   of the MPL was not distributed with this file, You can obtain one at
+#   https://mozilla.org/MPL/2.0/.
 #   bench/gateway.sh - gateway requests per second and latency under zchain-load
 #
 #       ZCHAIN_BUILDDIR=BUILD bench/gateway.sh

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zchain.h - public API of libzchain, the pure pieces of a zchain node
 
@@ -517,7 +521,8 @@ void zc_plan_destroy (zc_plan_t **plan_p);
 typedef struct _zc_client_t zc_client_t;
 
 //  Connects to host:port ("127.0.0.1:13246") using framing for requests.
-//  NULL with *error_p (static) set on failure.
+//  NULL with *error_p (static) set on failure: what is wrong with the
+//  address, or the system's reason (strerror, gai_strerror).
 zc_client_t *zc_client_new (const char *address, zc_framing_t framing,
                             const char **error_p);
 void zc_client_destroy (zc_client_t **self_p);
@@ -654,6 +659,8 @@ void zc_net_address_text (const struct sockaddr_storage *addr, char *address, si
 //  New {"type":"error","error":reason}, the node protocol's answer to a
 //  request it refuses.  Caller owns it.
 cJSON *zc_error_new (const char *reason);
+
+//  =========================================================================
 //  zc_notice - signed block notices
 //  =========================================================================
 //  A notice ({"type":"block_confirmation"|"block_rollback", ...}) carries
@@ -730,12 +737,41 @@ zlistx_t *zc_spool_load (zc_spool_t *self);
 int zc_spool_remove (zc_spool_t *self, int64_t id);
 
 //  =========================================================================
-//  Logging: zsys's, plus debug lines that only verbose runs print
+//  zc_log - the log every layer writes to (UTC ISO 8601 timestamps)
 //  =========================================================================
 
 //  Set by zchaind -v; read by every layer above this one.
 extern bool zc_verbose;
-#define zc_debug(...) do { if (zc_verbose) zsys_debug (__VA_ARGS__); } while (0)
+
+//  Sends lines to a file (appended; NULL: none) and/or syslog instead of
+//  stderr, which is the destination when neither is given.  ident names
+//  the program in each line.  0, or -1 with *error_p (caller frees).
+int zc_log_open (const char *ident, const char *path, bool use_syslog, char **error_p);
+
+//  Reopens the log file (after logrotate moved it: SIGHUP).  0 or -1,
+//  logged; the old file is kept on failure.
+int zc_log_reopen (void);
+
+//  Writes held-back summaries, then returns to stderr.
+void zc_log_close (void);
+
+//  One line at a level: 'E'rror, 'W'arning, 'N'otice, 'I'nfo, 'D'ebug.
+void zc_log (char level, const char *format, ...) CHECK_PRINTF (2);
+
+//  A line that can come many times a second under load (key names its
+//  kind): the first of a period is written, the others are summed up in
+//  one "N more like this" line when zc_log_flush finds the period over.
+//  Verbose runs write every one.
+void zc_log_often (const char *key, const char *format, ...) CHECK_PRINTF (2);
+
+//  Writes the summaries of periods that are over; call about once a second.
+void zc_log_flush (void);
+
+#define zc_log_error(...)   zc_log ('E', __VA_ARGS__)
+#define zc_log_warning(...) zc_log ('W', __VA_ARGS__)
+#define zc_log_notice(...)  zc_log ('N', __VA_ARGS__)
+#define zc_log_info(...)    zc_log ('I', __VA_ARGS__)
+#define zc_debug(...) do { if (zc_verbose) zc_log ('D', __VA_ARGS__); } while (0)
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_bridge - raw framed TCP <-> zmsg for one node
 
@@ -255,7 +259,7 @@ s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
     if (framing == ZC_FRAMING_UNKNOWN)
         framing = ZC_FRAMING_LINE;
     if (s_conn_unsent (conn) + size > self->out_cap) {
-        zsys_warning ("%s: closing %s: it does not read its replies",
+        zc_log_warning ("%s: closing %s: it does not read its replies",
                       self->name, conn->address);
         return -1;
     }
@@ -273,7 +277,7 @@ s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
         //  in step
         static const char error [] =
             "{\"error\":\"reply too long for this framing\",\"type\":\"error\"}";
-        zsys_warning ("%s: reply to %s cannot be framed (%zu bytes)", self->name,
+        zc_log_warning ("%s: reply to %s cannot be framed (%zu bytes)", self->name,
                       conn->address, size);
         if (zc_codec_encode (framing, error, sizeof error - 1, conn->out) != 0)
             return -1;
@@ -286,7 +290,7 @@ s_conn_queue (self_t *self, s_conn_t *conn, const char *body, size_t size)
 static void
 s_conn_protocol_error (self_t *self, s_conn_t *conn, const char *reason)
 {
-    zsys_warning ("%s: protocol error from %s: %s", self->name, conn->address, reason);
+    zc_log_warning ("%s: protocol error from %s: %s", self->name, conn->address, reason);
     cJSON *error = zc_error_new (reason);
     char *text = zc_jcs_serialize (error);
     cJSON_Delete (error);
@@ -372,7 +376,7 @@ s_conn_read (self_t *self, s_conn_t *conn)
             conn->read_closed = true;
             s_conn_drain (self, conn);
             if (zc_codec_pending (conn->codec) > 0)
-                zsys_warning ("%s: %s closed the connection mid-message (%zu bytes dropped)",
+                zc_log_warning ("%s: %s closed the connection mid-message (%zu bytes dropped)",
                               self->name, conn->address, zc_codec_pending (conn->codec));
             if (size < 0)
                 conn->closing = true;       //  reset: nothing can be sent
@@ -394,7 +398,7 @@ s_accept (self_t *self)
             if (errno == EMFILE || errno == ENFILE) {
                 //  Stop watching the listening socket for a moment, or
                 //  epoll would wake us for it without end
-                zsys_error ("%s: out of file descriptors; pausing accept", self->name);
+                zc_log_error ("%s: out of file descriptors; pausing accept", self->name);
                 self->accept_paused = zclock_mono () + 100;
                 struct epoll_event event = { .events = 0, .data.u64 = 0 };
                 epoll_ctl (self->epoll_fd, EPOLL_CTL_MOD, self->listen_fd, &event);
@@ -471,12 +475,12 @@ s_bind (self_t *self, const char *host, const char *port)
 {
     int fd = zc_net_listen (host, atoi (port), 4096);
     if (fd < 0) {
-        zsys_error ("%s: cannot listen on %s:%s: %s", self->name, host, port, strerror (errno));
+        zc_log_error ("%s: cannot listen on %s:%s: %s", self->name, host, port, strerror (errno));
         return -1;
     }
     struct epoll_event event = { .events = EPOLLIN, .data.u64 = 0 };
     if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-        zsys_error ("%s: cannot watch %s:%s: %s", self->name, host, port, strerror (errno));
+        zc_log_error ("%s: cannot watch %s:%s: %s", self->name, host, port, strerror (errno));
         close (fd);
         return -1;
     }
@@ -509,7 +513,7 @@ s_self_handle_pipe (self_t *self)
         zstr_free (&max);
     }
     else
-        zsys_error ("%s: bridge: unknown command %s", self->name, command);
+        zc_log_error ("%s: bridge: unknown command %s", self->name, command);
     zstr_free (&command);
     zmsg_destroy (&msg);
 }
@@ -572,7 +576,7 @@ s_self_handle_link (self_t *self)
         }
     }
     else
-        zsys_error ("%s: bridge: malformed link message", self->name);
+        zc_log_error ("%s: bridge: malformed link message", self->name);
     zstr_free (&command);
     zframe_destroy (&target);
     zframe_destroy (&body);
@@ -705,7 +709,7 @@ zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
     snprintf (max_text, sizeof max_text, "%zu", max_message);
     zstr_sendx (bridge, "BIND", host, port_text, max_text, NULL);
     if (zsock_wait (bridge) != 0) {
-        zsys_error ("%s: cannot start: %s:%d is not available", name, host, port);
+        zc_log_error ("%s: cannot start: %s:%d is not available", name, host, port);
         return -1;
     }
     return 0;

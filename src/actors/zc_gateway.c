@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_gateway - the RPC gateway: client requests in, transactions out to
     every node, block confirmations on to the marketplace server
@@ -188,7 +192,7 @@ s_self_start (self_t *self)
     char *path = zsys_sprintf ("%s/gateway.key", self->config->data);
     self->keys = zc_keys_load_or_create (path);
     if (!self->keys)
-        zsys_error ("%s: cannot load or create key %s", self->config->name, path);
+        zc_log_error ("%s: cannot load or create key %s", self->config->name, path);
     free (path);
     if (!self->keys)
         return -1;
@@ -201,7 +205,7 @@ s_self_start (self_t *self)
                       self->config->node_keys [i]);
     char *error = NULL;
     if (zc_trust_load (self->trust, &error) != 0) {
-        zsys_error ("%s: %s", self->config->name, error);
+        zc_log_error ("%s: %s", self->config->name, error);
         free (error);
         return -1;
     }
@@ -209,7 +213,7 @@ s_self_start (self_t *self)
     path = zsys_sprintf ("%s/gateway.sqlite3", self->config->data);
     self->spool = zc_spool_open (path, &error);
     if (!self->spool)
-        zsys_error ("%s: cannot open %s", self->config->name, error? error: path);
+        zc_log_error ("%s: cannot open %s", self->config->name, error? error: path);
     free (error);
     free (path);
     if (!self->spool)
@@ -217,7 +221,7 @@ s_self_start (self_t *self)
     zlistx_destroy (&self->queue);
     self->queue = zc_spool_load (self->spool);
     if (zlistx_size (self->queue) > 0)
-        zsys_info ("%s: %zu notice(s) still owed to the server", self->config->name,
+        zc_log_info ("%s: %zu notice(s) still owed to the server", self->config->name,
                    zlistx_size (self->queue));
     return 0;
 }
@@ -226,7 +230,7 @@ s_self_start (self_t *self)
 static void
 s_reply_error (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
-    zsys_warning ("%s: bad request from %s: %s", self->config->name, address, reason);
+    zc_log_warning ("%s: bad request from %s: %s", self->config->name, address, reason);
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "status", "error");
     cJSON_AddStringToObject (reply, "message", reason);
@@ -374,7 +378,7 @@ s_posted (self_t *self, bool delivered)
     if (delivered) {
         const char *entry = (const char *) zlistx_first (self->queue);
         if (entry && zc_spool_remove (self->spool, strtoll (entry, NULL, 10)) != 0)
-            zsys_error ("%s: cannot remove a delivered notice from the spool",
+            zc_log_error ("%s: cannot remove a delivered notice from the spool",
                         self->config->name);
         zlistx_delete (self->queue, NULL);     //  the head
         self->forwarded++;
@@ -397,7 +401,7 @@ static void
 s_refuse (self_t *self, uint32_t conn, const char *address, const char *reason)
 {
     self->refused++;
-    zsys_warning ("%s: refused a block notice from %s: %s (%" PRIu64 " refused so far)",
+    zc_log_warning ("%s: refused a block notice from %s: %s (%" PRIu64 " refused so far)",
                   self->config->name, address, reason, self->refused);
     char key [16];
     snprintf (key, sizeof key, "%" PRIu32, conn);
@@ -456,12 +460,12 @@ s_forward (self_t *self, uint32_t conn, const char *address, cJSON *message)
     int rc = text? zc_spool_accept (self->spool, public_key->valuestring,
                                     (int64_t) seq->valuedouble, text, &id): -1;
     if (rc < 0) {
-        zsys_error ("%s: cannot keep a notice from %s", self->config->name, address);
+        zc_log_error ("%s: cannot keep a notice from %s", self->config->name, address);
         zc_link_error (self->bridge, conn, "gateway cannot store the notice", true);
     }
     else {
         if (rc == 1) {
-            zsys_info ("%s: %s of block %.0f (%.16s) from node %s", self->config->name,
+            zc_log_often ("gateway notice", "%s: %s of block %.0f (%.16s) from node %s", self->config->name,
                        type->valuestring, index->valuedouble, hash->valuestring, name);
             if (self->config->server)
                 zlistx_add_end (self->queue, zsys_sprintf ("%" PRId64 " %s", id, text));
@@ -523,7 +527,7 @@ s_allowed (self_t *self, const char *address)
 static void
 s_refuse_client (self_t *self, uint32_t conn, const char *address)
 {
-    zsys_warning ("%s: refused client %s: not in gateway/allow", self->config->name, address);
+    zc_log_warning ("%s: refused client %s: not in gateway/allow", self->config->name, address);
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "status", "error");
     cJSON_AddStringToObject (reply, "message", "client address not allowed (gateway/allow)");
@@ -641,7 +645,7 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         char *error = NULL;
         if (zc_trust_learn (self->trust, address, cJSON_IsString (node_id)? node_id->valuestring:
                             NULL, cJSON_IsString (key)? key->valuestring: NULL, &error) != 0) {
-            zsys_error ("%s: %s", self->config->name, error);
+            zc_log_error ("%s: %s", self->config->name, error);
             free (error);
         }
         zc_link_done (self->bridge, conn);

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_link - the link protocol between a bridge and the actors behind it
 
@@ -57,7 +61,7 @@ zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply)
     char *text = zc_jcs_serialize (reply);
     if (!text) {
         char *raw = cJSON_PrintUnformatted (reply);
-        zsys_error ("bug: reply on connection %u has no canonical form: %.200s",
+        zc_log_error ("bug: reply on connection %u has no canonical form: %.200s",
                     conn, raw? raw: "(unprintable)");
         free (raw);
         text = strdup (S_UNSENDABLE);
@@ -83,7 +87,7 @@ zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close)
     char *text = zc_jcs_serialize (reply);
     cJSON_Delete (reply);
     if (!text) {
-        zsys_error ("bug: error reason on connection %u is not UTF-8", conn);
+        zc_log_error ("bug: error reason on connection %u is not UTF-8", conn);
         text = strdup (S_UNSENDABLE);
     }
     zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text, strlen (text));
@@ -96,7 +100,7 @@ void
 zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *address,
                 const char *reason)
 {
-    zsys_warning ("%s: bad message from %s: %s", name, address, reason);
+    zc_log_warning ("%s: bad message from %s: %s", name, address, reason);
     zc_link_error (link, conn, reason, false);
 }
 

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_listener - dispatches a node's messages by type
 
@@ -273,7 +277,7 @@ s_learn_peers (self_t *self, const char *address, const cJSON *message)
             skipped++;
     }
     if (skipped)
-        zsys_warning ("%s: node_list from %s: skipped %d entries without a valid host and port",
+        zc_log_warning ("%s: node_list from %s: skipped %d entries without a valid host and port",
                       self->config->name, address, skipped);
 }
 
@@ -284,7 +288,7 @@ s_peer_set_node_id (self_t *self, s_peer_t *peer, const cJSON *node_id)
     if (!peer || !cJSON_IsString (node_id))
         return;
     if (!zc_uuid_valid (node_id->valuestring)) {
-        zsys_warning ("%s: %s told a node_id that is not a UUID", self->config->name,
+        zc_log_warning ("%s: %s told a node_id that is not a UUID", self->config->name,
                       peer->address);
         return;
     }
@@ -315,7 +319,7 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
 {
     const cJSON *blocks = cJSON_GetObjectItemCaseSensitive (message, "blocks");
     if (!cJSON_IsArray (blocks)) {
-        zsys_warning ("%s: blocks reply from %s has no blocks array", self->config->name, address);
+        zc_log_warning ("%s: blocks reply from %s has no blocks array", self->config->name, address);
         return;
     }
     int64_t count = 0, last = -1;
@@ -324,7 +328,7 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
         const char *error = NULL;
         zc_block_t *block = zc_block_from_json (item, &error);
         if (!block) {
-            zsys_warning ("%s: bad block from %s: %s", self->config->name, address, error);
+            zc_log_warning ("%s: bad block from %s: %s", self->config->name, address, error);
             break;
         }
         count++;
@@ -421,7 +425,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                 if (tx)
                     zsock_send (self->validator, "s4sp", "TX", (uint32_t) 0, address, tx);
                 else
-                    zsys_warning ("%s: bad relayed transaction from %s: %s",
+                    zc_log_warning ("%s: bad relayed transaction from %s: %s",
                                   self->config->name, address, error);
             }
             zc_link_done (self->bridge, conn);
@@ -554,7 +558,7 @@ s_self_handle_validator (self_t *self)
         zmsg_send (&msg, self->bridge);
     }
     else
-        zsys_error ("%s: listener: unknown validator command %s",
+        zc_log_error ("%s: listener: unknown validator command %s",
                     self->config->name, command? command: "(none)");
     zstr_free (&command);
     zmsg_destroy (&msg);
@@ -628,7 +632,7 @@ s_ping_peers (self_t *self)
         peer->silent = peer->answered? 0: peer->silent + 1;
         peer->answered = false;
         if (!peer->configured && peer->silent >= S_EVICT_ROUNDS) {
-            zsys_info ("%s: dropping peer %s: no answer in %d status rounds",
+            zc_log_info ("%s: dropping peer %s: no answer in %d status rounds",
                        self->config->name, peer->address, peer->silent);
             if (zhashx_size (self->forgotten) < 4 * S_MAX_PEERS)
                 zhashx_update (self->forgotten, peer->address,

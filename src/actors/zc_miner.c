@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_miner - the miner pool: proof-of-work hashing threads
 
@@ -185,7 +189,7 @@ s_worker_main (void *args)
     rc = pthread_setschedparam (pthread_self (), SCHED_IDLE, &param);
 #endif
     if (rc != 0 && nice (19) == -1)
-        zsys_debug ("miner: no lower priority to be had");
+        zc_debug ("miner: no lower priority to be had");
     (void) param;
     zsock_t *found = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (found, 0);

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_notifier - tells the gateway about blocks a node has committed
 
@@ -104,13 +108,13 @@ s_self_start (self_t *self)
     char *error = NULL;
     self->ledger = zc_ledger_open (path, &error);
     if (!self->ledger)
-        zsys_error ("%s: notifier cannot open %s", self->config->name, error? error: path);
+        zc_log_error ("%s: notifier cannot open %s", self->config->name, error? error: path);
     free (error);
     free (path);
     path = zsys_sprintf ("%s/node.key", self->config->data);
     self->keys = self->ledger? zc_keys_load (path): NULL;
     if (self->ledger && !self->keys)
-        zsys_error ("%s: notifier cannot load %s", self->config->name, path);
+        zc_log_error ("%s: notifier cannot load %s", self->config->name, path);
     free (path);
     if (self->ledger)
         zc_debug ("%s: %" PRId64 " notice(s) owed to the gateway", self->config->name,
@@ -138,7 +142,7 @@ s_pump (self_t *self)
             self->inflight [self->inflight_count++] = seq;
         }
         else
-            zsys_error ("%s: cannot sign notice %" PRId64, self->config->name, seq);
+            zc_log_error ("%s: cannot sign notice %" PRId64, self->config->name, seq);
         self->last_sent = seq;
         free (text);
         notice = (cJSON *) zlistx_next (notices);
@@ -174,7 +178,7 @@ s_acked (self_t *self, int64_t seq)
     if (found == self->inflight_count)
         return;                         //  from before a resend
     if (zc_ledger_outbox_remove (self->ledger, seq) != 0)
-        zsys_error ("%s: cannot delete acknowledged notice %" PRId64, self->config->name, seq);
+        zc_log_error ("%s: cannot delete acknowledged notice %" PRId64, self->config->name, seq);
     memmove (self->inflight + found, self->inflight + found + 1,
              (self->inflight_count - found - 1) * sizeof (int64_t));
     self->inflight_count--;
@@ -193,7 +197,7 @@ s_self_handle_listener (self_t *self)
         s_acked (self, (int64_t) strtoll (argument, NULL, 10));
     else
     if (command && streq (command, "NACK")) {
-        zsys_warning ("%s: the gateway refused a notice: %s", self->config->name,
+        zc_log_warning ("%s: the gateway refused a notice: %s", self->config->name,
                       argument? argument: "?");
         s_resend_later (self, "refused");
     }
@@ -214,7 +218,7 @@ s_self_handle_event (self_t *self)
     char *index = msg? zmsg_popstr (msg): NULL;
     char *hash = msg? zmsg_popstr (msg): NULL;
     if (event && index && hash)
-        zsys_info ("%s: block %s %s (%.16s)", self->config->name, index,
+        zc_log_often (self->config->name, "%s: block %s %s (%.16s)", self->config->name, index,
                    streq (event, "COMMITTED")? "committed": "rolled back", hash);
     zstr_free (&event);
     zstr_free (&index);

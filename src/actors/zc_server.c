@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_server - the reference marketplace server: a sink for confirmations
 
@@ -91,7 +95,7 @@ s_self_start (self_t *self)
     char *error = NULL;
     self->market = zc_market_open (path, &error);
     if (!self->market)
-        zsys_error ("%s: cannot open %s", self->config->name, error? error: path);
+        zc_log_error ("%s: cannot open %s", self->config->name, error? error: path);
     free (error);
     free (path);
     if (!self->market)
@@ -104,7 +108,7 @@ s_self_start (self_t *self)
                       self->config->node_keys [i]);
     error = NULL;
     if (zc_trust_load (self->trust, &error) != 0) {
-        zsys_error ("%s: %s", self->config->name, error);
+        zc_log_error ("%s: %s", self->config->name, error);
         free (error);
         return -1;
     }
@@ -136,7 +140,7 @@ s_notice (self_t *self, const char *address, cJSON *message, bool waited)
     if (result == ZC_TRUST_LATER && !waited) {
         if (zlistx_size (self->pending) >= S_MAX_PENDING) {
             self->refused++;
-            zsys_warning ("%s: dropped a waiting notice: %zu wait for unknown nodes",
+            zc_log_warning ("%s: dropped a waiting notice: %zu wait for unknown nodes",
                           self->config->name, zlistx_size (self->pending));
             cJSON *oldest = (cJSON *) zlistx_detach (self->pending, NULL);
             cJSON_Delete (oldest);
@@ -150,21 +154,21 @@ s_notice (self_t *self, const char *address, cJSON *message, bool waited)
     const cJSON *type = cJSON_GetObjectItemCaseSensitive (message, "type");
     if (result != ZC_TRUST_OK) {
         self->refused++;
-        zsys_warning ("%s: refused a %s from %s: %s (%" PRIu64 " refused so far)",
+        zc_log_warning ("%s: refused a %s from %s: %s (%" PRIu64 " refused so far)",
                       self->config->name, type->valuestring, address, reason, self->refused);
     }
     else {
         int rc = zc_market_record (self->market, message);
         const cJSON *index = cJSON_GetObjectItemCaseSensitive (message, "block_index");
         if (rc == 1)
-            zsys_info ("%s: %s of block %.0f from node %s", self->config->name,
+            zc_log_often ("server notice", "%s: %s of block %.0f from node %s", self->config->name,
                        type->valuestring, index->valuedouble, name);
         else
         if (rc == 0)
             zc_debug ("%s: %s of block %.0f from node %s changes nothing (a repeat)",
                       self->config->name, type->valuestring, index->valuedouble, name);
         else
-            zsys_error ("%s: cannot record a notice from %s", self->config->name, address);
+            zc_log_error ("%s: cannot record a notice from %s", self->config->name, address);
     }
     cJSON_Delete (message);
     return true;
@@ -221,7 +225,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         char *error = NULL;
         if (zc_trust_learn (self->trust, address, cJSON_IsString (node_id)? node_id->valuestring:
                             NULL, cJSON_IsString (key)? key->valuestring: NULL, &error) != 0) {
-            zsys_error ("%s: %s", self->config->name, error);
+            zc_log_error ("%s: %s", self->config->name, error);
             free (error);
         }
         else
@@ -251,7 +255,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         const char *malformed = zc_notice_check (message);
         if (malformed) {
             self->refused++;
-            zsys_warning ("%s: refused a %s from %s: %s (%" PRIu64 " refused so far)",
+            zc_log_warning ("%s: refused a %s from %s: %s (%" PRIu64 " refused so far)",
                           self->config->name, type->valuestring, address, malformed,
                           self->refused);
             zc_link_error (self->bridge, conn, malformed, false);

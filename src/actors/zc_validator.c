@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_validator - a node's chain, mempool and mining jobs
 
@@ -104,7 +108,7 @@ s_self_start (self_t *self)
     char *key_path = zsys_sprintf ("%s/node.key", config->data);
     self->keys = zc_keys_load_or_create (key_path);
     if (!self->keys)
-        zsys_error ("%s: cannot load or create node key %s", config->name, key_path);
+        zc_log_error ("%s: cannot load or create node key %s", config->name, key_path);
     free (key_path);
     if (!self->keys)
         return -1;
@@ -122,7 +126,7 @@ s_self_start (self_t *self)
     char *error = NULL;
     self->reader = rc == 0? zc_ledger_open (path, &error): NULL;
     if (rc == 0 && !self->reader) {
-        zsys_error ("%s: cannot open ledger %s", config->name, error? error: path);
+        zc_log_error ("%s: cannot open ledger %s", config->name, error? error: path);
         rc = -1;
     }
     zstr_free (&error);
@@ -130,7 +134,7 @@ s_self_start (self_t *self)
         self->chain = zc_chain_open (self->reader, ZC_MAX_REORG_DEPTH,
                                      S_ASIDE_COUNT, S_ASIDE_BYTES, &error);
         if (!self->chain) {
-            zsys_error ("%s: %s: %s (zchaind --check-ledger checks the whole file)",
+            zc_log_error ("%s: %s: %s (zchaind --check-ledger checks the whole file)",
                         config->name, path, error);
             zstr_free (&error);
             rc = -1;
@@ -147,7 +151,7 @@ s_self_start (self_t *self)
         }
         zlistx_destroy (&waiting);
         if (rc == 0)
-            zsys_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting,"
+            zc_log_info ("%s: ledger %s at height %" PRId64 ", tip %.16s, %zu waiting,"
                        " opened in %" PRId64 " ms",
                        config->name, path, zc_chain_height (self->chain),
                        zc_chain_tip_hash (self->chain), zc_mempool_size (self->mempool),
@@ -157,7 +161,7 @@ s_self_start (self_t *self)
     if (rc == 0)
         self->miner = zactor_new (zc_miner_actor, &config->miner_threads);
     if (rc == 0 && !s_miner_allowed (self, zc_keys_public_b64 (self->keys)))
-        zsys_warning ("%s: network/permissioned: this node's key %s may not mine; it only"
+        zc_log_warning ("%s: network/permissioned: this node's key %s may not mine; it only"
                       " validates and relays", config->name, zc_keys_public_b64 (self->keys));
     return rc;
 }
@@ -170,7 +174,7 @@ s_send_json (self_t *self, const char *address, cJSON *message)
     char *text = zc_jcs_serialize (message);
     cJSON_Delete (message);
     if (!text) {            //  the node keeps nothing it cannot send: a bug
-        zsys_error ("%s: bug: message to %s has no canonical form", self->config->name,
+        zc_log_error ("%s: bug: message to %s has no canonical form", self->config->name,
                     address? address: "every peer");
         return;
     }
@@ -217,14 +221,14 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
 {
     zsock_send (self->writer, "sp", "APPLY", plan);
     if (zsock_wait (self->writer) != 0) {
-        zsys_error ("%s: ledger write failed; block %" PRId64 " not applied",
+        zc_log_error ("%s: ledger write failed; block %" PRId64 " not applied",
                     self->config->name, zc_block_index (plan->attach [plan->attach_count - 1]));
         zc_plan_destroy (&plan);
         return -1;
     }
     zc_plan_update_mempool (plan, self->chain, self->mempool);
     if (plan->detach_count > 0)
-        zsys_info ("%s: reorganized: %zu block(s) rolled back above %" PRId64 ", %zu applied",
+        zc_log_info ("%s: reorganized: %zu block(s) rolled back above %" PRId64 ", %zu applied",
                    self->config->name, plan->detach_count, plan->fork_height,
                    plan->attach_count);
     for (size_t i = 0; i < plan->attach_count; i++) {
@@ -321,7 +325,7 @@ s_handle_tx (self_t *self, uint32_t conn, const char *address, zc_tx_t *tx)
         ;                               //  known: acknowledged, not added
     else
     if (self->config->verify_txs && !zc_tx_verify (tx)) {
-        zsys_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
+        zc_log_warning ("%s: bad transaction from %s: bad signature", self->config->name, address);
         entry->error = "bad transaction signature";
     }
     else
@@ -369,7 +373,7 @@ s_handle_peer_status (self_t *self, const char *address, int64_t height, const c
     int64_t from = zc_sync_status (self->sync, address, ahead, ours, zclock_mono ());
     if (!from)
         return;
-    zsys_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
+    zc_log_info ("%s: %s is ahead (height %" PRId64 "); syncing", self->config->name,
                address, height);
     if (self->job)
         s_mine_next (self);             //  stops the miners
@@ -444,7 +448,7 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         //  closed after the error, and nothing more fetched from it for a
         //  while, so a bogus or endless branch costs us nothing more
         self->rejected++;
-        zsys_warning ("%s: rejected block %" PRId64 " from %s: %s",
+        zc_log_warning ("%s: rejected block %" PRId64 " from %s: %s",
                       self->config->name, index, address, error);
         if (*peer)
             zc_sync_shun (self->sync, peer, zclock_mono ());
@@ -472,7 +476,7 @@ s_handle_miner (self_t *self)
         char check [ZC_HASH_HEX + 1];
         zc_block_compute_hash (block, check);
         if (strcmp (check, hash) != 0 || !zc_hash_meets (check, self->config->difficulty)) {
-            zsys_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
+            zc_log_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
                         self->config->name, nonce);
             zc_block_destroy (&block);
             s_mine_next (self);
@@ -485,7 +489,7 @@ s_handle_miner (self_t *self)
         if (zc_chain_offer (self->chain, block, &plan, &error) == ZC_CHAIN_SWITCH)
             s_switch (self, plan, true);
         else {
-            zsys_warning ("%s: mined block %.16s does not extend the chain: %s",
+            zc_log_warning ("%s: mined block %.16s does not extend the chain: %s",
                           self->config->name, hash, error? error: "stale");
             s_mine_next (self);
         }
@@ -618,7 +622,7 @@ s_self_handle_listener (self_t *self)
         zstr_free (&limit);
     }
     else
-        zsys_error ("%s: validator: unknown command %s", self->config->name, command);
+        zc_log_error ("%s: validator: unknown command %s", self->config->name, command);
     zstr_free (&command);
     zstr_free (&conn_text);
     zmsg_destroy (&msg);

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_writer - the ledger writer: the one thread that writes a node's file
 
@@ -122,7 +126,7 @@ s_self_handle_pipe (self_t *self)
             zc_ledger_set_outbox (self->ledger, true);
         zstr_free (&outbox);
         if (!self->ledger)
-            zsys_error ("%s: cannot open ledger %s", self->name, error? error: "(no path)");
+            zc_log_error ("%s: cannot open ledger %s", self->name, error? error: "(no path)");
         zsock_signal (self->pipe, self->ledger? 0: 1);
         zstr_free (&path);
         zstr_free (&error);
@@ -156,7 +160,7 @@ s_self_handle_pipe (self_t *self)
         zstr_free (&count);
     }
     else
-        zsys_error ("%s: writer: unknown command %s", self->name, command);
+        zc_log_error ("%s: writer: unknown command %s", self->name, command);
     zstr_free (&command);
     zmsg_destroy (&msg);
 }

@@ -380,7 +380,7 @@ zc_json_read (const char *text, size_t size, char *error, size_t error_size)
         //  disagreement with cJSON that is a bug of ours
         json = cJSON_ParseWithLength (text, size);
         if (!json) {
-            zsys_error ("zc_json: cJSON refused text the checker took (%zu bytes)", size);
+            zc_log_error ("zc_json: cJSON refused text the checker took (%zu bytes)", size);
             reason = "cannot parse (out of memory)";
         }
     }

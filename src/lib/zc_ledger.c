@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_ledger - a node's SQLite file: blocks and confirmed transactions
 
@@ -83,7 +87,7 @@ s_exec (zc_ledger_t *self, const char *sql)
 {
     char *message = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &message) != SQLITE_OK) {
-        zsys_error ("ledger: %s: %s", sql, message? message: "?");
+        zc_log_error ("ledger: %s: %s", sql, message? message: "?");
         sqlite3_free (message);
         return -1;
     }
@@ -114,7 +118,7 @@ s_insert_block (zc_ledger_t *self, zc_block_t *block, const char *now)
     sqlite3_bind_text (stmt, 7, zc_block_signature (block), -1, SQLITE_STATIC);
     sqlite3_bind_text (stmt, 8, zc_block_public_key_pem (block), -1, SQLITE_STATIC);
     if (sqlite3_step (stmt) != SQLITE_DONE) {
-        zsys_error ("ledger: cannot insert block %" PRId64 ": %s",
+        zc_log_error ("ledger: cannot insert block %" PRId64 ": %s",
                     zc_block_index (block), sqlite3_errmsg (self->db));
         return -1;
     }
@@ -132,7 +136,7 @@ s_insert_block (zc_ledger_t *self, zc_block_t *block, const char *now)
         sqlite3_bind_text (stmt, 7, now, -1, SQLITE_STATIC);
         sqlite3_bind_int64 (stmt, 8, (sqlite3_int64) i);
         if (sqlite3_step (stmt) != SQLITE_DONE) {
-            zsys_error ("ledger: cannot insert transaction %s: %s",
+            zc_log_error ("ledger: cannot insert transaction %s: %s",
                         zc_tx_id (tx), sqlite3_errmsg (self->db));
             return -1;
         }
@@ -294,7 +298,7 @@ zc_ledger_block (zc_ledger_t *self, int64_t index)
     const char *error = NULL;
     zc_block_t *block = zc_block_from_json (json, &error);
     if (!block)
-        zsys_error ("ledger: block %" PRId64 " cannot be read back: %s", index, error);
+        zc_log_error ("ledger: block %" PRId64 " cannot be read back: %s", index, error);
     else
         for (size_t i = 0; i < zc_block_tx_count (block); i++)
             zc_tx_set_received (zc_block_tx (block, i),
@@ -341,7 +345,7 @@ s_outbox_add (zc_ledger_t *self, const char *type, int64_t index, const char *ha
     if (rc == 0)
         self->last_seq = seq;
     else
-        zsys_error ("ledger: cannot write a notice of block %" PRId64 ": %s", index,
+        zc_log_error ("ledger: cannot write a notice of block %" PRId64 ": %s", index,
                     sqlite3_errmsg (self->db));
     return rc;
 }
@@ -522,7 +526,7 @@ zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
     for (size_t i = 0; i < count && rc == 0; i++) {
         if (zc_block_index (blocks [i]) != fork_height + 1 + (int64_t) i
         ||  strcmp (zc_block_prev_hash (blocks [i]), link) != 0) {
-            zsys_error ("ledger: block %" PRId64 " does not link to the chain",
+            zc_log_error ("ledger: block %" PRId64 " does not link to the chain",
                         zc_block_index (blocks [i]));
             rc = -1;
         }
@@ -585,7 +589,7 @@ zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t **txs, size_t count)
         sqlite3_bind_text (stmt, 4, zc_tx_signature (tx), -1, SQLITE_STATIC);
         sqlite3_bind_text (stmt, 5, zc_tx_received (tx), -1, SQLITE_STATIC);
         if (sqlite3_step (stmt) != SQLITE_DONE) {
-            zsys_error ("ledger: cannot keep transaction %s: %s", zc_tx_id (tx),
+            zc_log_error ("ledger: cannot keep transaction %s: %s", zc_tx_id (tx),
                         sqlite3_errmsg (self->db));
             rc = -1;
         }
@@ -635,7 +639,7 @@ zc_ledger_pool_load (zc_ledger_t *self)
             zlistx_add_end (txs, tx);
         }
         else
-            zsys_warning ("ledger: waiting transaction cannot be read back: %s", error);
+            zc_log_warning ("ledger: waiting transaction cannot be read back: %s", error);
         cJSON_Delete (json);
     }
     sqlite3_finalize (stmt);

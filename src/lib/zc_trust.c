@@ -117,7 +117,7 @@ s_save (zc_trust_t *self)
     if (rc == 0 && rename (temp, self->path) != 0)
         rc = -1;
     if (rc != 0)
-        zsys_error ("cannot write %s: %s", self->path, strerror (errno));
+        zc_log_error ("cannot write %s: %s", self->path, strerror (errno));
     free (temp);
     return rc;
 }
@@ -203,7 +203,7 @@ zc_trust_learn (zc_trust_t *self, const char *address, const char *node_id,
     free (node->node_id);
     node->node_id = strdup (node_id);
     if (first)
-        zsys_info ("learned the key of node %s at %s: %s (node_id %s)", node->name,
+        zc_log_info ("learned the key of node %s at %s: %s (node_id %s)", node->name,
                    address, key, node_id);
     return s_save (self);
 }

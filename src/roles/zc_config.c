@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_config - a deployment described in one ZPL file
 
@@ -5,6 +9,8 @@
     them.  The file is read once, checked whole, and turned into plain
     structs: a bad or missing value stops the start with a message naming
     file, key and problem, and no actor ever sees the zconfig tree.
+    Relative data paths are made absolute from the file's own folder, so
+    the same file means the same data from any working directory.
 
         network
             difficulty = 4          # leading '0' hex digits of a block hash
@@ -45,6 +51,8 @@
 
 struct _zc_config_t {
     char *path;                 //  the file, for messages
+    char *folder;               //  the file's folder, absolute: relative
+                                //  data paths are taken from it
     zc_node_config_t **nodes;   //  node instances, file order
     size_t node_count;          //  how many
     char **names;               //  every instance name, file order
@@ -117,6 +125,7 @@ zc_config_destroy (zc_config_t **self_p)
         s_service_destroy (&self->gateway);
         s_service_destroy (&self->server);
         free (self->path);
+        free (self->folder);
         free (self);
         *self_p = NULL;
     }
@@ -176,6 +185,19 @@ s_valid_address (const char *address)
     char host [ZC_HOST_MAX + 1];
     int port;
     return zc_net_split (address, host, sizeof host, &port) == 0 && zc_host_valid (host);
+}
+
+//  A data path as given, or, if relative, made absolute from the config
+//  file's folder: the same file means the same data from any working
+//  directory (systemd starts us in /).  Caller frees.
+static char *
+s_data_path (zc_config_t *self, const char *data)
+{
+    if (*data == '/' || *data == '\0')
+        return strdup (data);
+    if (data [0] == '.' && data [1] == '/')
+        data += 2;
+    return zsys_sprintf ("%s/%s", self->folder, data);
 }
 
 //  Adds an instance name; an error if it is taken.
@@ -323,7 +345,7 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
     if (!error && !(error = s_get_int (self, section, where, "miners", 0, 256, &value)))
         node->miner_threads = (int) value;
     node->host = strdup (host);
-    node->data = strdup (data);
+    node->data = s_data_path (self, data);
 
     //  Explicit peers, comma-separated, replace the default set
     const char *peers = zconfig_get (section, "peers", NULL);
@@ -416,7 +438,7 @@ s_read_service (zc_config_t *self, zconfig_t *root, const char *name,
     zc_service_config_t *service = (zc_service_config_t *) zmalloc (sizeof (zc_service_config_t));
     service->name = strdup (name);
     service->host = strdup (zconfig_get (section, "host", ""));
-    service->data = strdup (zconfig_get (section, "data", ""));
+    service->data = s_data_path (self, zconfig_get (section, "data", ""));
     service->verify_txs = net->verify_txs;
     service->max_message = net->max_message;
     service->max_queue = 100000;
@@ -476,8 +498,17 @@ zc_config_load (const char *path, char **error_p)
     }
     zc_config_t *self = (zc_config_t *) zmalloc (sizeof (zc_config_t));
     self->path = strdup (path);
+    char *folder = strdup (path);
+    char *slash = strrchr (folder, '/');
+    if (slash)
+        *(slash == folder? slash + 1: slash) = '\0';
+    self->folder = realpath (slash? folder: ".", NULL);
+    free (folder);
+    if (!self->folder)
+        error = zsys_sprintf ("%s: cannot resolve its folder: %s", path, strerror (errno));
     static const char *sections [] = { "network", "node", "gateway", "server", NULL };
-    error = s_check_keys (self, root, "", sections);
+    if (!error)
+        error = s_check_keys (self, root, "", sections);
 
     zc_node_config_t net = { 0 };
     if (!error)
@@ -620,7 +651,7 @@ zc_config_init_keys (zc_config_t *self, const char **names, size_t name_count, F
         if (!node)
             continue;                   //  the gateway or the server: no node key
         if (zsys_dir_create ("%s", node->data) != 0) {
-            zsys_error ("%s: cannot create data folder %s", node->name, node->data);
+            zc_log_error ("%s: cannot create data folder %s", node->name, node->data);
             rc = -1;
             continue;
         }
@@ -628,7 +659,7 @@ zc_config_init_keys (zc_config_t *self, const char **names, size_t name_count, F
         bool existed = access (path, F_OK) == 0;
         zc_keys_t *keys = zc_keys_load_or_create (path);
         if (!keys) {
-            zsys_error ("%s: %s is not a key and cannot be replaced", node->name, path);
+            zc_log_error ("%s: %s is not a key and cannot be replaced", node->name, path);
             rc = -1;
         }
         else {

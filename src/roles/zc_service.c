@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_service - the gateway and server roles
 
@@ -21,7 +25,7 @@ zc_service_t *
 zc_service_new (zc_service_config_t *config)
 {
     if (zsys_dir_create ("%s", config->data) != 0) {
-        zsys_error ("%s: cannot create data folder %s", config->name, config->data);
+        zc_log_error ("%s: cannot create data folder %s", config->name, config->data);
         return NULL;
     }
     zc_service_t *self = (zc_service_t *) zmalloc (sizeof (zc_service_t));
@@ -39,7 +43,7 @@ zc_service_new (zc_service_config_t *config)
         zc_service_destroy (&self);
         return NULL;
     }
-    zsys_info ("%s: %s listening on %s:%d", config->name,
+    zc_log_info ("%s: %s listening on %s:%d", config->name,
                gateway? "gateway": "marketplace server", config->host, config->port);
     return self;
 }

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     test_load.c - system tests of zchain-load, the real program
 
@@ -126,10 +130,31 @@ START_TEST (test_real_run)
     const cJSON *confirm = cJSON_GetObjectItem (total, "confirm_first_ms");
     ck_assert_msg (harness_number (confirm, "p50") > 0, "no confirmation latency");
     ck_assert (harness_number (cJSON_GetObjectItem (total, "latency_ms"), "p99_9") > 0);
+    //  The target is on this host: the report has the CPU and RSS of the
+    //  zchaind running the deployment, sampled each bucket
+    const cJSON *resources = cJSON_GetObjectItem (report, "resources");
+    ck_assert_msg (resources, "no resources in the report: %s", report_text);
+    ck_assert_msg (strstr (harness_string (resources, "source"), "/proc"), "source: %s",
+                   harness_string (resources, "source"));
+    char process [32];
+    snprintf (process, sizeof process, "zchaind[%d]", (int) pid);
+    bool cpu = false, rss = false;
+    const cJSON *monitor;
+    cJSON_ArrayForEach (monitor, cJSON_GetObjectItem (resources, "monitors")) {
+        if (!streq (harness_string (monitor, "name"), process))
+            continue;
+        if (streq (harness_string (monitor, "metric"), "CPU"))
+            cpu = harness_number (monitor, "count") >= 1 && harness_number (monitor, "max") >= 0;
+        if (streq (harness_string (monitor, "metric"), "RSS"))
+            rss = harness_number (monitor, "count") >= 2 && harness_number (monitor, "mean") > 1;
+    }
+    ck_assert_msg (cpu && rss, "no CPU or RSS series for %s: %s", process,
+                   cJSON_PrintUnformatted (resources));
     cJSON_Delete (report);
     free (report_text);
     char *html = harness_read_file (html_path);
     ck_assert_msg (html && strstr (html, "<svg"), "no chart in the HTML report");
+    ck_assert_msg (strstr (html, "id=\"resources\""), "no resource section in the HTML report");
     free (html);
 
     free (json_path);
@@ -221,6 +246,54 @@ START_TEST (test_silent_peer)
 }
 END_TEST
 
+//  --monitor status: the nodes' get_status figures each bucket, asked by
+//  zchain-load's poller thread (the way a target on another host is
+//  watched), in the report's resource section.
+START_TEST (test_monitor_status)
+{
+    harness_node_t node;
+    harness_nodes_init (&node, 1);
+    char *config = harness_config_write ("zchain.conf", &node, 1, "difficulty = 1\nminers = 1\n");
+    node.pid = harness_zchaind_start (config, "zchaind.log", NULL, 0);
+    harness_node_wait_ready (&node, S_START_MS);
+    char *json_path = harness_path ("status.json");
+    const char *args [] = { "--nodes", "-a", node.address, "--count", "30", "--rate", "30",
+        "--mix", "health=1,submit_transaction=1", "--bucket", "0.2", "--monitor", "status",
+        "--json", json_path, NULL };
+    int status = s_load (args, NULL);
+    char *err = s_load_stderr ();
+    ck_assert_msg (harness_exited_with (status, 0), "zchain-load: %s", err);
+    free (err);
+    char *text = harness_read_file (json_path);
+    ck_assert_ptr_nonnull (text);
+    cJSON *report = cJSON_Parse (text);
+    const cJSON *resources = cJSON_GetObjectItem (report, "resources");
+    ck_assert_msg (resources, "no resources: %s", text);
+    ck_assert_msg (strstr (harness_string (resources, "source"), "get_status"), "source: %s",
+                   harness_string (resources, "source"));
+    char name [64];
+    snprintf (name, sizeof name, "node %s", node.address);
+    bool height = false, mempool = false;
+    const cJSON *monitor;
+    cJSON_ArrayForEach (monitor, cJSON_GetObjectItem (resources, "monitors")) {
+        ck_assert_str_eq (harness_string (monitor, "name"), name);
+        if (streq (harness_string (monitor, "metric"), "height"))
+            height = harness_number (monitor, "count") >= 1 && harness_number (monitor, "max") >= 0;
+        if (streq (harness_string (monitor, "metric"), "mempool"))
+            mempool = harness_number (monitor, "count") >= 1;
+    }
+    ck_assert_msg (height && mempool, "no height or mempool series: %s", text);
+    cJSON_Delete (report);
+    free (text);
+    //  --monitor status without --nodes is bad usage
+    const char *bad [] = { "-a", node.address, "--monitor", "status", NULL };
+    ck_assert (harness_exited_with (s_load (bad, NULL), 2));
+    free (json_path);
+    free (config);
+    harness_nodes_free (&node, 1);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -232,5 +305,6 @@ main (void)
     tcase_add_test (harness_tcase (suite, "bad_flags", 90), test_bad_flags);
     tcase_add_test (harness_tcase (suite, "unreachable", 90), test_unreachable);
     tcase_add_test (harness_tcase (suite, "silent_peer", 90), test_silent_peer);
+    tcase_add_test (harness_tcase (suite, "monitor_status", 60), test_monitor_status);
     return testutil_run (suite);
 }

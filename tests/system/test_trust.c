@@ -137,12 +137,15 @@ s_health_ok (const char *address, const char *service)
     return ok;
 }
 
+//  Starts one instance, verbose: the tests count the gateway's and the
+//  server's per-notice lines, which are summed up under load otherwise.
 static pid_t
 s_start (s_deploy_t *deploy, const char *name)
 {
     char log [64];
     snprintf (log, sizeof log, "%s.log", name);
-    return harness_zchaind_start (deploy->config, log, &name, 1);
+    const char *args [] = { name, "-v" };
+    return harness_zchaind_start (deploy->config, log, args, 2);
 }
 
 static void

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     test_block.c - unit tests of zc_tx and zc_block
 

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     test_report.c - unit tests of zc_report, zchain-load's statistics
 
@@ -9,6 +13,7 @@
 */
 
 #include "../harness.h"
+#include <math.h>
 #include "../../tools/load/zc_report.h"
 
 //  ---------------------------------------------------------------------
@@ -355,6 +360,157 @@ START_TEST (test_html)
 }
 END_TEST
 
+//  The y coordinates of the points of the first polyline after marker in
+//  an HTML page; their count in *count_p.
+static size_t
+s_polyline_ys (const char *html, const char *marker, double *ys, size_t max)
+{
+    const char *start = strstr (html, marker);
+    ck_assert_msg (start, "no '%s' in the page", marker);
+    const char *points = strstr (start, "points=\"");
+    ck_assert_ptr_nonnull (points);
+    points += strlen ("points=\"");
+    size_t count = 0;
+    double x, y;
+    int used = 0;
+    while (count < max && sscanf (points, "%lf,%lf %n", &x, &y, &used) == 2) {
+        ys [count++] = y;
+        points += used;
+    }
+    return count;
+}
+
+//  A run that ends half way through its last bucket: that bucket's rates
+//  are over its half second, so a steady load plots as a flat line, and
+//  the page says what its axes are, which version made it, the mean
+//  latency, and gives every series its own colour.
+START_TEST (test_last_bucket)
+{
+    zc_report_t *report = zc_report_new (1000000);
+    zc_report_set_target (report, 100, 10000);
+    for (int64_t k = 0; k < 250; k++) {
+        int64_t at = k * 10000;
+        zc_report_sent (report, "health", at, 0);
+        zc_report_succeeded (report, "health", at + 1000, 1000 + (k % 3) * 1000);
+        zc_report_failed (report, "health", at + 2000, "x");
+        zc_report_confirmed (report, "health", at + 3000, 5000, false);
+    }
+    zc_report_set_elapsed (report, 2500000);
+    cJSON *json = zc_report_json (report);
+    const cJSON *rows = cJSON_GetObjectItem (cJSON_GetObjectItem (json, "series"), "rows");
+    ck_assert_int_eq (cJSON_GetArraySize (rows), 3);
+    for (int i = 0; i < 3; i++) {
+        const cJSON *row = cJSON_GetArrayItem (rows, i);
+        double span = harness_number (row, "span_s");
+        ck_assert_double_eq_tol (span, i < 2? 1.0: 0.5, 1e-9);
+        ck_assert_double_eq_tol (harness_number (row, "sent") / span, 100, 1e-9);
+    }
+    cJSON_Delete (json);
+
+    char *path = zsys_sprintf ("/tmp/zchain-test-report-%d.html", getpid ());
+    ck_assert_int_eq (zc_report_write_html (report, path), 0);
+    char *html = harness_read_file (path);
+    ck_assert_ptr_nonnull (html);
+    double ys [16];
+    size_t count = s_polyline_ys (html, "Throughput over time", ys, 16);
+    ck_assert_uint_eq (count, 3);
+    for (size_t i = 1; i < count; i++)
+        ck_assert_msg (fabs (ys [i] - ys [0]) < 0.05, "sent/s point %zu at y %.1f, the "
+                       "first at %.1f: the partial bucket is not plotted as a rate", i,
+                       ys [i], ys [0]);
+    ck_assert_ptr_nonnull (strstr (html, "time since the clock started (s)"));
+    char version [64];
+    snprintf (version, sizeof version, "zchain-load %s", ZCHAIN_VERSION);
+    ck_assert_ptr_nonnull (strstr (html, version));
+    ck_assert_ptr_nonnull (strstr (html, "<th>mean ms</th>"));
+    //  Legend entries: a name has one colour and no two names share one
+    char names [32][40], colours [32][16];
+    size_t legends = 0;
+    for (const char *at = html; (at = strstr (at, "font-size=\"12\" fill=\"")) && legends < 32; at++) {
+        char colour [16], name [40];
+        if (sscanf (at, "font-size=\"12\" fill=\"%15[^\"]\">&#9632; %39[^<]", colour, name) != 2)
+            continue;
+        bool known = false;
+        for (size_t i = 0; i < legends; i++) {
+            if (streq (names [i], name)) {
+                ck_assert_str_eq (colours [i], colour);
+                known = true;
+            }
+            else
+                ck_assert_msg (!streq (colours [i], colour), "%s and %s are both %s",
+                               names [i], name, colour);
+        }
+        if (!known) {
+            snprintf (names [legends], sizeof names [0], "%s", name);
+            snprintf (colours [legends], sizeof colours [0], "%s", colour);
+            legends++;
+        }
+    }
+    ck_assert_uint_ge (legends, 8);
+    free (html);
+    unlink (path);
+    zstr_free (&path);
+    char *text = zc_report_text (report);
+    ck_assert_ptr_nonnull (strstr (text, "mean ms"));
+    ck_assert_ptr_nonnull (strstr (text, "2.000"));          //  the mean latency, 2 ms
+    ck_assert_ptr_nonnull (strstr (text, version));
+    free (text);
+    zc_report_destroy (&report);
+}
+END_TEST
+
+//  The resource section: each (process, figure) series with its mean,
+//  max and last, in JSON, text and HTML (a table and a chart per figure).
+START_TEST (test_resources)
+{
+    zc_report_t *report = zc_report_new (1000000);
+    cJSON *json = zc_report_json (report);
+    ck_assert_ptr_null (cJSON_GetObjectItem (json, "resources"));
+    cJSON_Delete (json);
+    zc_report_set_resource_source (report, "from /proc");
+    for (int64_t t = 0; t < 4; t++) {
+        zc_report_resource (report, "zchaind[10]", "CPU", "%", t * 1000000, 10.0 * (double) t);
+        zc_report_resource (report, "zchaind[10]", "RSS", "MB", t * 1000000, 50);
+        zc_report_resource (report, "zchaind[11]", "CPU", "%", t * 1000000, 80);
+    }
+    zc_report_set_elapsed (report, 3500000);
+    json = zc_report_json (report);
+    const cJSON *resources = cJSON_GetObjectItem (json, "resources");
+    ck_assert_ptr_nonnull (resources);
+    ck_assert_str_eq (harness_string (resources, "source"), "from /proc");
+    const cJSON *monitors = cJSON_GetObjectItem (resources, "monitors");
+    ck_assert_int_eq (cJSON_GetArraySize (monitors), 3);
+    const cJSON *cpu = cJSON_GetArrayItem (monitors, 0);
+    ck_assert_str_eq (harness_string (cpu, "name"), "zchaind[10]");
+    ck_assert_str_eq (harness_string (cpu, "metric"), "CPU");
+    ck_assert_str_eq (harness_string (cpu, "unit"), "%");
+    ck_assert_double_eq (harness_number (cpu, "count"), 4);
+    ck_assert_double_eq (harness_number (cpu, "mean"), 15);
+    ck_assert_double_eq (harness_number (cpu, "max"), 30);
+    ck_assert_double_eq (harness_number (cpu, "last"), 30);
+    const cJSON *samples = cJSON_GetObjectItem (cpu, "samples");
+    ck_assert_int_eq (cJSON_GetArraySize (samples), 4);
+    ck_assert_double_eq (cJSON_GetArrayItem (cJSON_GetArrayItem (samples, 3), 0)->valuedouble, 3);
+    cJSON_Delete (json);
+    char *text = zc_report_text (report);
+    ck_assert_ptr_nonnull (strstr (text, "resources (from /proc)"));
+    ck_assert_ptr_nonnull (strstr (text, "zchaind[11]"));
+    free (text);
+    char *path = zsys_sprintf ("/tmp/zchain-test-report-%d.html", getpid ());
+    ck_assert_int_eq (zc_report_write_html (report, path), 0);
+    char *html = harness_read_file (path);
+    ck_assert_ptr_nonnull (strstr (html, "id=\"resources\""));
+    ck_assert_ptr_nonnull (strstr (html, "CPU over time"));
+    ck_assert_ptr_nonnull (strstr (html, "RSS over time"));
+    double ys [16];
+    ck_assert_uint_eq (s_polyline_ys (html, "CPU over time", ys, 16), 4);
+    free (html);
+    unlink (path);
+    zstr_free (&path);
+    zc_report_destroy (&report);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -368,6 +524,8 @@ main (void)
     tcase_add_test (unit, test_json);
     tcase_add_test (unit, test_csv);
     tcase_add_test (unit, test_html);
+    tcase_add_test (unit, test_last_bucket);
+    tcase_add_test (unit, test_resources);
     suite_add_tcase (suite, unit);
     return testutil_run (suite);
 }

@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_report - load-test statistics for zchain-load
 
@@ -25,11 +29,20 @@
         actions                 one row per action, in first-seen order
         failures, skipped       {"reason": count, ...}
         notes                   [text, ...]: why the rate was not kept...
-        series                  {"bucket_s", "rows": [{"t_s", "sent",
-                                "succeeded", "failed", "skipped",
+        series                  {"bucket_s", "rows": [{"t_s", "span_s",
+                                "sent", "succeeded", "failed", "skipped",
                                 "confirmed_first", "confirmed_all",
                                 "ack_p50_ms", "ack_p99_ms", "ack_max_ms",
                                 "confirm_p50_ms", "confirm_p99_ms"}, ...]}
+                                span_s is the bucket's width, less for the
+                                last one when the run ended inside it: a
+                                rate is a count / span_s
+        resources               {"source", "monitors": [{"name", "metric",
+                                "unit", "count", "mean", "max", "last",
+                                "samples": [[t_s, value], ...]}, ...]}:
+                                the system under test, sampled each bucket
+                                (CPU % and RSS of each zchaind process on
+                                this host, or the nodes' get_status figures)
     A row is {"name", "sent", "succeeded", "failed", "skipped", "late",
     "send_rate", "throughput", "latency_ms", "confirmed_first",
     "confirmed_all", "confirm_rate_first", "confirm_rate_all",
@@ -46,6 +59,7 @@
 #define S_MAX_REASONS   32              //  distinct failure/skip reasons kept
 #define S_MAX_REASON    120             //  bytes of one reason kept
 #define S_MAX_NOTES     32              //  notes kept
+#define S_MAX_MONITORS  64              //  resource series kept
 #define S_MAX_BUCKETS   (1 << 20)       //  time buckets, at most
 #define S_OTHER_REASON  "(other reasons)"
 #define S_OTHER_ACTION  "(other)"
@@ -83,6 +97,17 @@ typedef struct {
     uint64_t counts [ZC_REPORT_COUNTERS];   //  by zc_report_counter_t
 } s_bucket_t;
 
+//  A resource series: one figure of one process or node, over time
+typedef struct {
+    char *name;                 //  e.g. "zchaind[4242]", "n1 127.0.0.1:13246"
+    char *metric;               //  e.g. "cpu", "rss"
+    char *unit;                 //  e.g. "%", "MB"
+    double *times;              //  usecs since the clock started
+    double *values;             //  the figure at that time
+    size_t count;               //  samples
+    size_t alloc;               //  allocated
+} s_monitor_t;
+
 //  Summary of a set of latency samples, in microseconds
 typedef struct {
     size_t count;               //  samples
@@ -106,6 +131,9 @@ struct _zc_report_t {
     double rate;                //  open-loop target per second, 0 closed
     int64_t late_usecs;         //  lateness that counts as late
     int64_t elapsed;            //  clock start to end of drain
+    char *resource_source;      //  how resources were sampled, or NULL
+    s_monitor_t monitors [S_MAX_MONITORS];  //  resource series
+    size_t monitor_count;       //  how many
 };
 
 //  ---------------------------------------------------------------------
@@ -256,6 +284,14 @@ zc_report_destroy (zc_report_t **self_p)
             free (self->notes [i]);
         s_samples_free (&self->lag);
         free (self->buckets);
+        for (size_t i = 0; i < self->monitor_count; i++) {
+            free (self->monitors [i].name);
+            free (self->monitors [i].metric);
+            free (self->monitors [i].unit);
+            free (self->monitors [i].times);
+            free (self->monitors [i].values);
+        }
+        free (self->resource_source);
         cJSON_Delete (self->config);
         free (self);
         *self_p = NULL;
@@ -310,6 +346,53 @@ zc_report_set_elapsed (zc_report_t *self, int64_t usecs)
 {
     assert (self);
     self->elapsed = usecs > 0? usecs: 0;
+}
+
+//  Says where the resource figures come from (shown with them).
+void
+zc_report_set_resource_source (zc_report_t *self, const char *source)
+{
+    assert (self);
+    free (self->resource_source);
+    self->resource_source = source? strdup (source): NULL;
+}
+
+//  Records one figure of the system under test at time at: a sample of
+//  the series (name, metric), which is made on first sight.  Past
+//  S_MAX_MONITORS series new ones are dropped; a failed allocation drops
+//  the sample.
+void
+zc_report_resource (zc_report_t *self, const char *name, const char *metric,
+                    const char *unit, int64_t at, double value)
+{
+    assert (self);
+    assert (name && metric && unit);
+    s_monitor_t *monitor = NULL;
+    for (size_t i = 0; i < self->monitor_count && !monitor; i++)
+        if (streq (self->monitors [i].name, name) && streq (self->monitors [i].metric, metric))
+            monitor = &self->monitors [i];
+    if (!monitor) {
+        if (self->monitor_count == S_MAX_MONITORS)
+            return;
+        monitor = &self->monitors [self->monitor_count++];
+        monitor->name = strdup (name);
+        monitor->metric = strdup (metric);
+        monitor->unit = strdup (unit);
+    }
+    if (monitor->count == monitor->alloc) {
+        size_t alloc = monitor->alloc? monitor->alloc * 2: 64;
+        double *times = (double *) realloc (monitor->times, alloc * sizeof (double));
+        if (!times)
+            return;
+        monitor->times = times;
+        double *values = (double *) realloc (monitor->values, alloc * sizeof (double));
+        if (!values)
+            return;
+        monitor->values = values;
+        monitor->alloc = alloc;
+    }
+    monitor->times [monitor->count] = (double) at;
+    monitor->values [monitor->count++] = value;
 }
 
 //  ---------------------------------------------------------------------
@@ -783,6 +866,61 @@ s_series_length (zc_report_t *self)
     return count;
 }
 
+//  How long bucket i lasted, in usecs: its width, or for the bucket the
+//  run ended in, the part of it before the end.  Counts over a partial
+//  bucket divided by the full width would show a drop that never was.
+static double
+s_bucket_span (zc_report_t *self, size_t i)
+{
+    double start = (double) i * (double) self->bucket_usecs;
+    double span = (double) self->bucket_usecs;
+    if (self->elapsed > 0 && start + span > (double) self->elapsed)
+        span = (double) self->elapsed - start;
+    //  An event stamped at the very end still makes a bucket: a floor of
+    //  1 ms keeps its rate finite
+    return span > 1000? span: 1000;
+}
+
+//  The resources as a JSON object, or NULL if nothing was sampled.
+static cJSON *
+s_resources_json (zc_report_t *self)
+{
+    if (self->monitor_count == 0 && !self->resource_source)
+        return NULL;
+    cJSON *json = cJSON_CreateObject ();
+    cJSON_AddStringToObject (json, "source", self->resource_source? self->resource_source: "");
+    cJSON *monitors = cJSON_AddArrayToObject (json, "monitors");
+    for (size_t i = 0; i < self->monitor_count; i++) {
+        s_monitor_t *monitor = &self->monitors [i];
+        cJSON *item = cJSON_CreateObject ();
+        cJSON_AddStringToObject (item, "name", monitor->name);
+        cJSON_AddStringToObject (item, "metric", monitor->metric);
+        cJSON_AddStringToObject (item, "unit", monitor->unit);
+        cJSON_AddNumberToObject (item, "count", (double) monitor->count);
+        double sum = 0, max = 0;
+        for (size_t k = 0; k < monitor->count; k++) {
+            sum += monitor->values [k];
+            if (k == 0 || monitor->values [k] > max)
+                max = monitor->values [k];
+        }
+        if (monitor->count) {
+            cJSON_AddNumberToObject (item, "mean", round (sum / (double) monitor->count * 10) / 10);
+            cJSON_AddNumberToObject (item, "max", round (max * 10) / 10);
+            cJSON_AddNumberToObject (item, "last",
+                                     round (monitor->values [monitor->count - 1] * 10) / 10);
+        }
+        cJSON *samples = cJSON_AddArrayToObject (item, "samples");
+        for (size_t k = 0; k < monitor->count; k++) {
+            cJSON *pair = cJSON_CreateArray ();
+            cJSON_AddItemToArray (pair, cJSON_CreateNumber (round (monitor->times [k] / 1e3) / 1e3));
+            cJSON_AddItemToArray (pair, cJSON_CreateNumber (round (monitor->values [k] * 10) / 10));
+            cJSON_AddItemToArray (samples, pair);
+        }
+        cJSON_AddItemToArray (monitors, item);
+    }
+    return json;
+}
+
 //  The time series as a JSON object.
 static cJSON *
 s_series_json (zc_report_t *self)
@@ -804,6 +942,7 @@ s_series_json (zc_report_t *self)
     for (size_t i = 0; i < count; i++) {
         cJSON *row = cJSON_CreateObject ();
         cJSON_AddNumberToObject (row, "t_s", (double) i * (double) self->bucket_usecs / 1e6);
+        cJSON_AddNumberToObject (row, "span_s", s_bucket_span (self, i) / 1e6);
         for (size_t counter = 0; counter < 6; counter++)
             cJSON_AddNumberToObject (row, counters [counter], i < self->bucket_count
                                      ? (double) self->buckets [i].counts [counter]: 0);
@@ -874,6 +1013,9 @@ zc_report_json (zc_report_t *self)
         cJSON_AddItemToArray (notes_json, cJSON_CreateString (note));
     zlistx_destroy (&notes);
     cJSON_AddItemToObject (json, "series", s_series_json (self));
+    cJSON *resources = s_resources_json (self);
+    if (resources)
+        cJSON_AddItemToObject (json, "resources", resources);
     return json;
 }
 
@@ -883,6 +1025,14 @@ s_number (const cJSON *json, const char *name)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive (json, name);
     return cJSON_IsNumber (item)? item->valuedouble: -1;
+}
+
+//  String member of a JSON object, or "".
+static const char *
+s_string (const cJSON *json, const char *name)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive (json, name);
+    return cJSON_IsString (item)? item->valuestring: "";
 }
 
 //  A latency for a table: "12.345" or "-".
@@ -906,36 +1056,36 @@ s_text_rows (FILE *out, cJSON *json, bool confirmations)
         cJSON_GetObjectItemCaseSensitive (json, "total"), true));
     const char *stats_name = confirmations? "confirm_first_ms": "latency_ms";
     if (confirmations)
-        fprintf (out, "%-20s %9s %9s %10s %10s %9s %9s %9s %9s %9s %9s\n", "confirmation",
+        fprintf (out, "%-20s %9s %9s %10s %10s %9s %9s %9s %9s %9s %9s %9s\n", "confirmation",
                  "first", "all", "first/s", "all/s",
-                 "min ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms");
+                 "min ms", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms");
     else
-        fprintf (out, "%-20s %9s %9s %9s %9s %10s %10s %9s %9s %9s %9s %9s %9s\n", "action",
+        fprintf (out, "%-20s %9s %9s %9s %9s %10s %10s %9s %9s %9s %9s %9s %9s %9s\n", "action",
                  "sent", "succ", "fail", "skip", "send/s", "tput/s",
-                 "min ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms");
+                 "min ms", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms");
     const cJSON *row;
     cJSON_ArrayForEach (row, rows) {
         const cJSON *stats = cJSON_GetObjectItemCaseSensitive (row, stats_name);
-        char cells [6][32];
-        static const char *names [] = { "min", "p50", "p90", "p99", "p99_9", "max" };
-        for (size_t i = 0; i < 6; i++)
+        char cells [7][32];
+        static const char *names [] = { "min", "mean", "p50", "p90", "p99", "p99_9", "max" };
+        for (size_t i = 0; i < 7; i++)
             s_ms_text (stats, names [i], cells [i], sizeof cells [i]);
         const cJSON *name = cJSON_GetObjectItemCaseSensitive (row, "name");
         if (confirmations) {
             if (s_number (row, "confirmed_first") <= 0 && !streq (name->valuestring, "all"))
                 continue;
-            fprintf (out, "%-20.20s %9.0f %9.0f %10.1f %10.1f %9s %9s %9s %9s %9s %9s\n",
+            fprintf (out, "%-20.20s %9.0f %9.0f %10.1f %10.1f %9s %9s %9s %9s %9s %9s %9s\n",
                      name->valuestring, s_number (row, "confirmed_first"),
                      s_number (row, "confirmed_all"), s_number (row, "confirm_rate_first"),
                      s_number (row, "confirm_rate_all"),
-                     cells [0], cells [1], cells [2], cells [3], cells [4], cells [5]);
+                     cells [0], cells [1], cells [2], cells [3], cells [4], cells [5], cells [6]);
         }
         else
-            fprintf (out, "%-20.20s %9.0f %9.0f %9.0f %9.0f %10.1f %10.1f %9s %9s %9s %9s %9s %9s\n",
+            fprintf (out, "%-20.20s %9.0f %9.0f %9.0f %9.0f %10.1f %10.1f %9s %9s %9s %9s %9s %9s %9s\n",
                      name->valuestring, s_number (row, "sent"), s_number (row, "succeeded"),
                      s_number (row, "failed"), s_number (row, "skipped"),
                      s_number (row, "send_rate"), s_number (row, "throughput"),
-                     cells [0], cells [1], cells [2], cells [3], cells [4], cells [5]);
+                     cells [0], cells [1], cells [2], cells [3], cells [4], cells [5], cells [6]);
     }
     cJSON_Delete (rows);
 }
@@ -952,7 +1102,7 @@ zc_report_text (zc_report_t *self)
     if (!out)
         return NULL;
     cJSON *json = zc_report_json (self);
-    fprintf (out, "zchain-load: %.3f s, target %s\n", s_number (json, "elapsed_s"),
+    fprintf (out, "zchain-load %s: %.3f s, %s\n", ZCHAIN_VERSION, s_number (json, "elapsed_s"),
              self->rate > 0? "open loop": "closed loop");
     s_text_rows (out, json, false);
     if (zc_report_count (self, NULL, ZC_REPORT_CONFIRMED_FIRST) > 0
@@ -972,6 +1122,21 @@ zc_report_text (zc_report_t *self)
         fprintf (out, "send lag: p50 %.3f ms, p99 %.3f ms, max %.3f ms; rate %s\n",
                  s_number (lag, "p50"), s_number (lag, "p99"), s_number (lag, "max"),
                  zc_report_rate_kept (self)? "kept": "NOT kept");
+    const cJSON *resources = cJSON_GetObjectItemCaseSensitive (json, "resources");
+    if (resources) {
+        fprintf (out, "resources (%s):\n", s_string (resources, "source"));
+        fprintf (out, "  %-36s %-10s %10s %10s %10s\n", "process or node", "figure", "mean",
+                 "max", "last");
+        const cJSON *monitor;
+        cJSON_ArrayForEach (monitor, cJSON_GetObjectItemCaseSensitive (resources, "monitors")) {
+            char figure [64];
+            snprintf (figure, sizeof figure, "%s %s", s_string (monitor, "metric"),
+                      s_string (monitor, "unit"));
+            fprintf (out, "  %-36.36s %-10.10s %10.1f %10.1f %10.1f\n", s_string (monitor, "name"),
+                     figure, s_number (monitor, "mean"), s_number (monitor, "max"),
+                     s_number (monitor, "last"));
+        }
+    }
     const cJSON *note;
     cJSON_ArrayForEach (note, cJSON_GetObjectItemCaseSensitive (json, "notes"))
         fprintf (out, "note: %s\n", note->valuestring);
@@ -1117,27 +1282,45 @@ s_nice_step (double range)
 }
 
 #define S_CHART_W   760             //  chart width, px
-#define S_CHART_H   240             //  chart height, px
+#define S_CHART_H   260             //  chart height, px
 #define S_CHART_L   64              //  left margin: y labels
 #define S_CHART_R   16              //  right margin
 #define S_CHART_T   28              //  top margin: legend
-#define S_CHART_B   32              //  bottom margin: x labels
+#define S_CHART_B   48              //  bottom margin: x labels and title
 
-//  One line chart over the series: `lines` arrays of `count` values
-//  (negative: no value), drawn as polylines with dots, on axes of
-//  seconds and `unit`.
+//  Colours no two series of the page share (the tableau palette, then
+//  darker tones for the resource monitors)
+static const char *s_palette [] = {
+    "#1f77b4", "#2ca02c", "#d62728", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
+    "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#8c6d31", "#843c39",
+    "#7b4173", "#3182bd", "#31a354", "#756bb1", "#636363", "#e6550d" };
+#define S_PALETTE (sizeof s_palette / sizeof s_palette [0])
+
+//  One line of a chart: count points (x in seconds; a negative y is no
+//  value and breaks the line)
+typedef struct {
+    const char *name;           //  legend
+    const char *color;          //  stroke
+    const double *xs;           //  seconds since the clock started
+    const double *ys;           //  values
+    size_t count;               //  points
+} s_line_t;
+
+//  One line chart: polylines with dots on axes of seconds (titled) and
+//  unit, x from 0 to xmax.
 static void
-s_html_chart (FILE *out, const char *title, const char *unit, double bucket_s, size_t count,
-              double **lines, const char **names, const char **colors, size_t line_count)
+s_html_chart (FILE *out, const char *title, const char *unit, double xmax,
+              const s_line_t *lines, size_t line_count)
 {
     double ymax = 0;
     for (size_t line = 0; line < line_count; line++)
-        for (size_t i = 0; i < count; i++)
-            if (lines [line][i] > ymax)
-                ymax = lines [line][i];
+        for (size_t i = 0; i < lines [line].count; i++)
+            if (lines [line].ys [i] > ymax)
+                ymax = lines [line].ys [i];
     double ystep = s_nice_step (ymax > 0? ymax: 1);
     double ytop = ceil ((ymax > 0? ymax: 1) / ystep) * ystep;
-    double xmax = (double) (count > 1? count - 1: 1) * bucket_s;
+    if (xmax <= 0)
+        xmax = 1;
     double xstep = s_nice_step (xmax);
     double plot_w = S_CHART_W - S_CHART_L - S_CHART_R;
     double plot_h = S_CHART_H - S_CHART_T - S_CHART_B;
@@ -1154,43 +1337,47 @@ s_html_chart (FILE *out, const char *title, const char *unit, double bucket_s, s
                  "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%g</text>\n",
                  S_CHART_L, S_CHART_L + plot_w, py, py, S_CHART_L - 4, py + 4, y);
     }
-    for (double x = 0; x <= xmax + xstep / 2; x += xstep) {
+    for (double x = 0; x <= xmax + xstep / 100; x += xstep) {
         double px = S_CHART_L + x / xmax * plot_w;
         fprintf (out, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\" font-size=\"11\">"
-                 "%gs</text>\n", px, S_CHART_T + plot_h + 16, x);
+                 "%g</text>\n", px, S_CHART_T + plot_h + 16, x);
     }
+    fprintf (out, "<text class=\"xtitle\" x=\"%.0f\" y=\"%d\" text-anchor=\"middle\" "
+             "font-size=\"12\">time since the clock started (s)</text>\n",
+             S_CHART_L + plot_w / 2, S_CHART_H - 6);
     fprintf (out, "<text x=\"4\" y=\"16\" font-size=\"11\">");
     s_html_text (out, unit);
     fprintf (out, "</text>\n");
+    double legend_x = S_CHART_L + 8;
     for (size_t line = 0; line < line_count; line++) {
+        const s_line_t *item = &lines [line];
         fprintf (out, "<text x=\"%.0f\" y=\"16\" font-size=\"12\" fill=\"%s\">&#9632; ",
-                 S_CHART_L + 8 + 150.0 * (double) line, colors [line]);
-        s_html_text (out, names [line]);
+                 legend_x, item->color);
+        s_html_text (out, item->name);
         fprintf (out, "</text>\n");
+        legend_x += 24 + 7.0 * (double) strlen (item->name);
         //  A polyline per run of values; a missing value breaks the line
         bool open = false;
-        for (size_t i = 0; i <= count; i++) {
-            bool has = i < count && lines [line][i] >= 0;
+        for (size_t i = 0; i <= item->count; i++) {
+            bool has = i < item->count && item->ys [i] >= 0;
             if (has && !open) {
                 fprintf (out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
-                         "points=\"", colors [line]);
+                         "points=\"", item->color);
                 open = true;
             }
-            if (has) {
-                double px = S_CHART_L + (double) i * bucket_s / xmax * plot_w;
-                double py = S_CHART_T + plot_h - lines [line][i] / ytop * plot_h;
-                fprintf (out, "%.1f,%.1f ", px, py);
-            }
+            if (has)
+                fprintf (out, "%.1f,%.1f ", S_CHART_L + item->xs [i] / xmax * plot_w,
+                         S_CHART_T + plot_h - item->ys [i] / ytop * plot_h);
             if (!has && open) {
                 fprintf (out, "\"/>\n");
                 open = false;
             }
         }
-        for (size_t i = 0; i < count; i++)
-            if (lines [line][i] >= 0)
+        for (size_t i = 0; i < item->count; i++)
+            if (item->ys [i] >= 0)
                 fprintf (out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2\" fill=\"%s\"/>",
-                         S_CHART_L + (double) i * bucket_s / xmax * plot_w,
-                         S_CHART_T + plot_h - lines [line][i] / ytop * plot_h, colors [line]);
+                         S_CHART_L + item->xs [i] / xmax * plot_w,
+                         S_CHART_T + plot_h - item->ys [i] / ytop * plot_h, item->color);
         fprintf (out, "\n");
     }
     fprintf (out, "</svg>\n");
@@ -1209,7 +1396,7 @@ s_html_row (FILE *out, const cJSON *row, bool confirmations)
                                       "confirm_rate_first", "confirm_rate_all", NULL };
     for (const char **name = confirmations? confirm: plain; *name; name++)
         fprintf (out, "<td>%g</td>", s_number (row, *name));
-    static const char *stats [] = { "min", "p50", "p90", "p99", "p99_9", "max", NULL };
+    static const char *stats [] = { "min", "mean", "p50", "p90", "p99", "p99_9", "max", NULL };
     const cJSON *latency = cJSON_GetObjectItemCaseSensitive (row,
         confirmations? "confirm_first_ms": "latency_ms");
     for (const char **name = stats; *name; name++) {
@@ -1217,6 +1404,86 @@ s_html_row (FILE *out, const cJSON *row, bool confirmations)
         fprintf (out, "<td>%s</td>", s_ms_text (latency, *name, cell, sizeof cell));
     }
     fprintf (out, "</tr>\n");
+}
+
+//  The place of a process or node among the distinct names, in order of
+//  first appearance: its colour in every resource chart.
+static size_t
+s_name_rank (zc_report_t *self, const char *name)
+{
+    size_t rank = 0;
+    for (size_t k = 0; k < self->monitor_count; k++) {
+        bool first = true;
+        for (size_t j = 0; j < k && first; j++)
+            first = !streq (self->monitors [j].name, self->monitors [k].name);
+        if (streq (self->monitors [k].name, name))
+            return rank;
+        rank += first;
+    }
+    return rank;
+}
+
+//  The resource section: a table of every series (mean, max, last) and a
+//  chart per figure with a line per process or node, like Caliper's
+//  resource monitors.
+static void
+s_html_resources (FILE *out, zc_report_t *self, cJSON *json, double xmax)
+{
+    const cJSON *resources = cJSON_GetObjectItemCaseSensitive (json, "resources");
+    if (!resources)
+        return;
+    fprintf (out, "<h2 id=\"resources\">Resources of the system under test</h2>\n<p>");
+    s_html_text (out, s_string (resources, "source"));
+    fprintf (out, "</p>\n<table><tr><th>process or node</th><th>figure</th><th>samples</th>"
+             "<th>mean</th><th>max</th><th>last</th></tr>\n");
+    const cJSON *monitor;
+    cJSON_ArrayForEach (monitor, cJSON_GetObjectItemCaseSensitive (resources, "monitors")) {
+        fprintf (out, "<tr><td>");
+        s_html_text (out, s_string (monitor, "name"));
+        fprintf (out, "</td><td>");
+        s_html_text (out, s_string (monitor, "metric"));
+        fprintf (out, " (");
+        s_html_text (out, s_string (monitor, "unit"));
+        fprintf (out, ")</td><td>%.0f</td><td>%.1f</td><td>%.1f</td><td>%.1f</td></tr>\n",
+                 s_number (monitor, "count"), s_number (monitor, "mean"),
+                 s_number (monitor, "max"), s_number (monitor, "last"));
+    }
+    fprintf (out, "</table>\n");
+    //  A chart per figure, in order of first appearance; a process keeps
+    //  its colour across charts
+    for (size_t first = 0; first < self->monitor_count; first++) {
+        s_monitor_t *head = &self->monitors [first];
+        bool seen = false;
+        for (size_t k = 0; k < first && !seen; k++)
+            seen = streq (self->monitors [k].metric, head->metric);
+        if (seen)
+            continue;
+        s_line_t lines [S_MAX_MONITORS];
+        double *xs [S_MAX_MONITORS];
+        size_t line_count = 0;
+        for (size_t k = 0; k < self->monitor_count; k++) {
+            s_monitor_t *monitor = &self->monitors [k];
+            if (!streq (monitor->metric, head->metric))
+                continue;
+            xs [line_count] = (double *) malloc ((monitor->count + 1) * sizeof (double));
+            if (!xs [line_count])
+                continue;
+            for (size_t i = 0; i < monitor->count; i++)
+                xs [line_count][i] = monitor->times [i] / 1e6;
+            lines [line_count].name = monitor->name;
+            lines [line_count].color = s_palette [(8 + s_name_rank (self, monitor->name))
+                                                  % S_PALETTE];
+            lines [line_count].xs = xs [line_count];
+            lines [line_count].ys = monitor->values;
+            lines [line_count].count = monitor->count;
+            line_count++;
+        }
+        char title [128];
+        snprintf (title, sizeof title, "%s over time", head->metric);
+        s_html_chart (out, title, head->unit, xmax, lines, line_count);
+        for (size_t k = 0; k < line_count; k++)
+            free (xs [k]);
+    }
 }
 
 //  The HTML page: config, summary table, confirmations, failures, notes,
@@ -1236,7 +1503,8 @@ zc_report_write_html (zc_report_t *self, const char *path)
              "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}\n"
              "td:first-child,th:first-child{text-align:left}\n"
              "th{background:#eee}\n.note{color:#a40}\n</style></head><body>\n"
-             "<h1>zchain-load report</h1>\n<p>elapsed %.3f s; %s</p>\n",
+             "<h1>zchain-load report</h1>\n<p class=\"version\">zchain-load %s</p>\n"
+             "<p>elapsed %.3f s; %s</p>\n", ZCHAIN_VERSION,
              s_number (json, "elapsed_s"), self->rate > 0? "open loop": "closed loop");
 
     //  What the run was told
@@ -1268,7 +1536,7 @@ zc_report_write_html (zc_report_t *self, const char *path)
         else
             fprintf (out, "<th>sent</th><th>succeeded</th><th>failed</th><th>skipped</th>"
                      "<th>send rate/s</th><th>throughput/s</th>");
-        fprintf (out, "<th>min ms</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th>"
+        fprintf (out, "<th>min ms</th><th>mean ms</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th>"
                  "<th>p99.9 ms</th><th>max ms</th></tr>\n");
         const cJSON *row;
         cJSON_ArrayForEach (row, cJSON_GetObjectItemCaseSensitive (json, "actions"))
@@ -1298,42 +1566,49 @@ zc_report_write_html (zc_report_t *self, const char *path)
         fprintf (out, "</p>\n");
     }
 
-    //  Charts over the series, rates per second
+    //  Charts over the series: each point at the middle of its bucket,
+    //  rates over the bucket's span (the last may be partial)
     const cJSON *series = cJSON_GetObjectItemCaseSensitive (json, "series");
     const cJSON *rows = cJSON_GetObjectItemCaseSensitive (series, "rows");
-    double bucket_s = s_number (series, "bucket_s");
     size_t count = (size_t) cJSON_GetArraySize (rows);
-    double *values = (double *) calloc ((count + 1) * 8, sizeof (double));
+    double xmax = s_number (json, "elapsed_s");
+    double *values = (double *) calloc ((count + 1) * 9, sizeof (double));
     if (values && count > 0) {
         static const char *fields [] = { "sent", "succeeded", "failed", "confirmed_first",
                                          "ack_p50_ms", "ack_p99_ms", "confirm_p50_ms",
                                          "confirm_p99_ms" };
-        double *lines [8];
-        for (size_t field = 0; field < 8; field++)
-            lines [field] = values + field * count;
+        static const char *names [] = { "sent/s", "succeeded/s", "failed/s", "confirmed/s",
+                                        "ack p50", "ack p99", "confirm p50", "confirm p99" };
+        double *xs = values + 8 * count;
+        s_line_t lines [8];
+        for (size_t field = 0; field < 8; field++) {
+            lines [field].name = names [field];
+            lines [field].color = s_palette [field];
+            lines [field].xs = xs;
+            lines [field].ys = values + field * count;
+            lines [field].count = count;
+        }
         size_t i = 0;
         const cJSON *row;
         cJSON_ArrayForEach (row, rows) {
+            double span = s_number (row, "span_s");
+            xs [i] = s_number (row, "t_s") + span / 2;
+            if (xs [i] + span / 2 > xmax)
+                xmax = xs [i] + span / 2;
             for (size_t field = 0; field < 8; field++) {
                 double value = s_number (row, fields [field]);
-                lines [field][i] = field < 4 && value >= 0? value / bucket_s: value;
+                values [field * count + i] = field < 4 && value >= 0 && span > 0? value / span: value;
             }
             i++;
         }
-        const char *rate_names [] = { "sent/s", "succeeded/s", "failed/s", "confirmed/s" };
-        const char *colors [] = { "#1f77b4", "#2ca02c", "#d62728", "#9467bd" };
-        s_html_chart (out, "Throughput over time", "per second", bucket_s, count,
-                      lines, rate_names, colors, 4);
-        const char *ack_names [] = { "ack p50", "ack p99" };
-        s_html_chart (out, "Acknowledgement latency over time", "ms", bucket_s, count,
-                      lines + 4, ack_names, colors, 2);
-        if (zc_report_count (self, NULL, ZC_REPORT_CONFIRMED_FIRST) > 0) {
-            const char *confirm_names [] = { "confirm p50", "confirm p99" };
-            s_html_chart (out, "Confirmation latency over time (first node)", "ms",
-                          bucket_s, count, lines + 6, confirm_names, colors + 2, 2);
-        }
+        s_html_chart (out, "Throughput over time", "per second", xmax, lines, 4);
+        s_html_chart (out, "Acknowledgement latency over time", "ms", xmax, lines + 4, 2);
+        if (zc_report_count (self, NULL, ZC_REPORT_CONFIRMED_FIRST) > 0)
+            s_html_chart (out, "Confirmation latency over time (first node)", "ms", xmax,
+                          lines + 6, 2);
     }
     free (values);
+    s_html_resources (out, self, json, xmax);
     fprintf (out, "</body></html>\n");
     cJSON_Delete (json);
     return fclose (out) == 0? 0: -1;

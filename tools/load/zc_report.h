@@ -1,3 +1,7 @@
+/*  Copyright (c) the zchain authors (AUTHORS).  This Source Code Form is
+    subject to the terms of the Mozilla Public License, v. 2.0.  If a copy
+    of the MPL was not distributed with this file, You can obtain one at
+    https://mozilla.org/MPL/2.0/.  */
 /*  =========================================================================
     zc_report.h - zchain-load's statistics and report writers
     =========================================================================
@@ -56,6 +60,15 @@ void zc_report_set_target (zc_report_t *self, double rate, int64_t late_usecs);
 
 //  How long the run took, clock start to the end of the drain.
 void zc_report_set_elapsed (zc_report_t *self, int64_t usecs);
+
+//  Resources of the system under test (Caliper's resource monitors):
+//  where the figures come from, e.g. "CPU and RSS of the zchaind
+//  processes on this host, from /proc", and one figure of one process or
+//  node at time at (metric e.g. "CPU", unit "%").  Each (name, metric)
+//  is a series; the report shows mean, max and last, and a chart.
+void zc_report_set_resource_source (zc_report_t *self, const char *source);
+void zc_report_resource (zc_report_t *self, const char *name, const char *metric,
+                         const char *unit, int64_t at, double value);
 
 //  Events.  action names the request kind ("health"...); lag is how long
 //  after its scheduled time a send went out (0 in closed loop).
