@@ -47,6 +47,7 @@
 #include <arpa/inet.h>
 
 #define S_REPLY_MSECS   3000        //  longest a client waits for the nodes
+#define S_DRAIN_BUDGET  1024        //  messages taken per wake-up, at most
 #define S_NODE_PENDING  100000      //  answers awaited from one node, at most
 #define S_RETRY_MIN     100         //  first pause before re-posting, msecs
 #define S_RETRY_MAX     5000        //  longest pause before re-posting
@@ -796,8 +797,11 @@ zc_gateway_actor (zsock_t *pipe, void *args)
                 zsock_signal (pipe, s_self_start (self) == 0? 0: 1);
             zstr_free (&command);
         }
-        else
-        if (which == self->bridge)
+        //  What is queued is taken (bounded) before any deadline is judged:
+        //  a node's answer that arrived in time counts, however late a
+        //  busy machine lets us read it
+        int budget = S_DRAIN_BUDGET;
+        while (!self->terminated && budget-- > 0 && (zsock_events (self->bridge) & ZMQ_POLLIN))
             s_self_handle_bridge (self);
         s_expire_requests (self);
         s_post_next (self);
