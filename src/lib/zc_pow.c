@@ -101,6 +101,31 @@ s_compress_portable (const uint32_t *init, const uint32_t *words, uint32_t *out)
     }
 }
 
+//  The portable kernel with one message for every lane
+static void
+s_uniform_portable (const uint32_t *init, const uint32_t *w, const uint32_t *wk, uint32_t *out)
+{
+    (void) wk;
+    uint32_t words [16 * ZC_POW_LANES];
+    for (int i = 0; i < 16; i++)
+        for (int lane = 0; lane < ZC_POW_LANES; lane++)
+            words [16 * i + lane] = w [i];
+    s_compress_portable (init, words, out);
+}
+
+//  The kernel's entry point for one message in every lane
+static zc_pow_uniform_fn *
+s_uniform_fn (int kernel)
+{
+    switch (kernel) {
+        case ZC_POW_PORTABLE: return s_uniform_portable;
+        case ZC_POW_SHANI:    return zc_pow_uniform_shani;
+        case ZC_POW_AVX2:     return zc_pow_uniform_avx2;
+        case ZC_POW_AVX512:   return zc_pow_uniform_avx512;
+        default:              return NULL;
+    }
+}
+
 //  The kernel's code, or NULL if this build has none
 static zc_pow_kernel_fn *
 s_kernel_fn (int kernel)
@@ -177,7 +202,7 @@ zc_pow_kernel_unusable (int kernel)
 {
     if (kernel < 0 || kernel >= ZC_POW_KERNELS)
         return "no such kernel";
-    if (!s_kernel_fn (kernel))
+    if (!s_kernel_fn (kernel) || !s_uniform_fn (kernel))
         return "this build has no code for it (compiler without the instructions)";
     if (!s_cpu_has (kernel))
         return "this CPU does not have the instructions";
@@ -236,6 +261,7 @@ typedef struct {
 
 struct _zc_pow_t {
     zc_pow_kernel_fn *compress; //  the kernel
+    zc_pow_uniform_fn *uniform; //  its entry for one message in every lane
     int kernel;                 //  its number
     uint32_t midstate [8];      //  state after the preimage's whole blocks
     uint64_t whole;             //  bytes in those blocks
@@ -256,6 +282,11 @@ struct _zc_pow_t {
     int window_word;            //  region word (0..31) holding the window's start
     int window_shift;           //  window value << this, as a 64-bit big-endian pair
     uint32_t window_mask;       //  the table entry's bytes the window uses
+    //  Spill with only the last digit in the last block: that block is
+    //  the same in every lane, one per last digit, schedules expanded
+    bool last_digit_only;
+    uint32_t last_w [10][16];   //  its words
+    uint32_t last_wk [10][64];  //  W [r] + K [r]
 };
 
 //  Powers of ten up to 10^16
@@ -316,6 +347,7 @@ zc_pow_new (int kernel, const void *preimage, size_t size, int difficulty)
         kernel = ZC_POW_PORTABLE;
     self->kernel = kernel;
     self->compress = s_kernel_fn (kernel);
+    self->uniform = s_uniform_fn (kernel);
     SHA256_CTX context;
     SHA256_Init (&context);
     self->whole = size - size % 64;
@@ -457,6 +489,25 @@ s_chunk_setup (zc_pow_t *self, s_range_t *range, uint64_t from)
     for (int i = 0; i < 8; i++)
         for (int lane = 0; lane < ZC_POW_LANES; lane++)
             self->init [16 * i + lane] = state [i];
+    self->last_digit_only = self->layout == S_SPILL && end == 65;
+    for (int digit = 0; self->last_digit_only && digit < 10; digit++) {
+        uint32_t *w = self->last_w [digit];
+        uint32_t *wk = self->last_wk [digit];
+        memcpy (w, self->tmpl + 16, 16 * sizeof (uint32_t));
+        w [0] |= (uint32_t) ('0' + digit) << 24;
+        for (int r = 0; r < 64; r++) {
+            if (r >= 16) {
+                uint32_t x = wk [r - 15], y = wk [r - 2];
+                uint32_t s0 = (x >> 7 | x << 25) ^ (x >> 18 | x << 14) ^ (x >> 3);
+                uint32_t s1 = (y >> 17 | y << 15) ^ (y >> 19 | y << 13) ^ (y >> 10);
+                wk [r] = s1 + wk [r - 7] + s0 + wk [r - 16];
+            }
+            else
+                wk [r] = w [r];
+        }
+        for (int r = 0; r < 64; r++)
+            wk [r] += zc_pow_k [r];
+    }
     int first = self->layout == S_LAST_BLOCK? 1: 0;
     for (int block = 0; block < 2; block++)
         for (int i = 0; i < 16; i++)
@@ -568,8 +619,12 @@ zc_pow_search (zc_pow_t *self, uint64_t from, uint64_t to, uint64_t *nonce_p,
         self->compress (self->init, self->words [0], self->middle);
         uint64_t best = UINT64_MAX;
         for (uint64_t digit = 0; digit < 10; digit++) {
-            s_place (self, base + digit, 10, 1, self->words [1]);
-            self->compress (self->middle, self->words [1], self->out);
+            if (self->last_digit_only)
+                self->uniform (self->middle, self->last_w [digit], self->last_wk [digit], self->out);
+            else {
+                s_place (self, base + digit, 10, 1, self->words [1]);
+                self->compress (self->middle, self->words [1], self->out);
+            }
             for (int lane = 0; lane < ZC_POW_LANES; lane++) {
                 uint64_t nonce = base + 10 * (uint64_t) lane + digit;
                 if (nonce >= from && nonce < to && nonce < best && s_meets (self, self->out, lane)) {

@@ -25,6 +25,8 @@
 //  Ch (e, f, g) = g ^ (e & (f ^ g)); Maj (a, b, c) = b ^ ((a ^ b) & (b ^ c))
 #define S_CHF(e, f, g)  S_XOR (g, _mm256_and_si256 (e, S_XOR (f, g)))
 #define S_MAJF(a, b, c) S_XOR (b, _mm256_and_si256 (S_XOR (a, b), S_XOR (b, c)))
+#define S_CH3   S_CHF
+#define S_MAJ3  S_MAJF
 
 #define S_ROUND(a, b, c, d, e, f, g, h, r, w) do { \
     __m256i t1 = S_ADD (S_ADD (h, S_BSIG1 (e)), \
@@ -83,6 +85,50 @@ s_compress16 (const uint32_t *init, const uint32_t *words, uint32_t *out)
 }
 
 zc_pow_kernel_fn *zc_pow_kernel_avx2 = s_compress16;
+
+//  Round r with W [r] + K [r] given, the same for every lane
+#define S_UROUND(a, b, c, d, e, f, g, h, r) do { \
+    __m256i t1 = S_ADD (S_ADD (h, S_BSIG1 (e)), \
+                 S_ADD (S_CH3 (e, f, g), _mm256_set1_epi32 ((int) wk [r]))); \
+    __m256i t2 = S_ADD (S_BSIG0 (a), S_MAJ3 (a, b, c)); \
+    d = S_ADD (d, t1); \
+    h = S_ADD (t1, t2); \
+} while (0)
+
+//  8 lanes from column `lane`, one message for all, its schedule given
+S_TARGET static void
+s_uniform8 (const uint32_t *init, const uint32_t *wk, uint32_t *out, int lane)
+{
+    __m256i s [8];
+    for (int i = 0; i < 8; i++)
+        s [i] = _mm256_loadu_si256 ((const __m256i *) (init + 16 * i + lane));
+    __m256i a = s [0], b = s [1], c = s [2], d = s [3];
+    __m256i e = s [4], f = s [5], g = s [6], h = s [7];
+    for (int r = 0; r < 64; r += 8) {
+        S_UROUND (a, b, c, d, e, f, g, h, r + 0);
+        S_UROUND (h, a, b, c, d, e, f, g, r + 1);
+        S_UROUND (g, h, a, b, c, d, e, f, r + 2);
+        S_UROUND (f, g, h, a, b, c, d, e, r + 3);
+        S_UROUND (e, f, g, h, a, b, c, d, r + 4);
+        S_UROUND (d, e, f, g, h, a, b, c, r + 5);
+        S_UROUND (c, d, e, f, g, h, a, b, r + 6);
+        S_UROUND (b, c, d, e, f, g, h, a, r + 7);
+    }
+    __m256i v [8] = { a, b, c, d, e, f, g, h };
+    for (int i = 0; i < 8; i++)
+        _mm256_storeu_si256 ((__m256i *) (out + 16 * i + lane), S_ADD (s [i], v [i]));
+}
+
+S_TARGET static void
+s_uniform16 (const uint32_t *init, const uint32_t *w, const uint32_t *wk, uint32_t *out)
+{
+    (void) w;
+    s_uniform8 (init, wk, out, 0);
+    s_uniform8 (init, wk, out, 8);
+}
+
+zc_pow_uniform_fn *zc_pow_uniform_avx2 = s_uniform16;
 #else
 zc_pow_kernel_fn *zc_pow_kernel_avx2 = 0;
+zc_pow_uniform_fn *zc_pow_uniform_avx2 = 0;
 #endif

@@ -10,6 +10,11 @@
         words [16][16]  message words per lane (big-endian words, decoded)
         out   [8][16]   state after the block, feed-forward included
 
+    A kernel's second entry point takes one message for every lane, its
+    schedule already expanded and added to the round constants (wk [r] =
+    W [r] + K [r], r = 0..63; w the sixteen words for kernels that need
+    them): the rounds alone remain.
+
     A kernel narrower than 16 lanes runs as many passes as it needs.  Each
     kernel file builds with function-level target attributes, so the
     project's flags need nothing special; on a compiler or machine without
@@ -25,6 +30,8 @@
 #define ZC_POW_LANES 16
 
 typedef void (zc_pow_kernel_fn) (const uint32_t *init, const uint32_t *words, uint32_t *out);
+typedef void (zc_pow_uniform_fn) (const uint32_t *init, const uint32_t *w, const uint32_t *wk,
+                                  uint32_t *out);
 
 //  SHA-256 round constants, shared by every kernel
 extern const uint32_t zc_pow_k [64];
@@ -33,5 +40,8 @@ extern const uint32_t zc_pow_k [64];
 extern zc_pow_kernel_fn *zc_pow_kernel_avx512;
 extern zc_pow_kernel_fn *zc_pow_kernel_avx2;
 extern zc_pow_kernel_fn *zc_pow_kernel_shani;
+extern zc_pow_uniform_fn *zc_pow_uniform_avx512;
+extern zc_pow_uniform_fn *zc_pow_uniform_avx2;
+extern zc_pow_uniform_fn *zc_pow_uniform_shani;
 
 #endif

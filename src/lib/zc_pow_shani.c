@@ -109,6 +109,48 @@ s_compress16 (const uint32_t *init, const uint32_t *words, uint32_t *out)
 }
 
 zc_pow_kernel_fn *zc_pow_kernel_shani = s_compress16;
+
+//  Four rounds on both streams, W + K given (the same for both)
+#define S_UROUNDS4(q) do { \
+    __m128i x = _mm_loadu_si128 ((const __m128i *) (wk + 4 * (q))); \
+    __m128i y = _mm_shuffle_epi32 (x, 0x0E); \
+    cdgh0 = _mm_sha256rnds2_epu32 (cdgh0, abef0, x); \
+    cdgh1 = _mm_sha256rnds2_epu32 (cdgh1, abef1, x); \
+    abef0 = _mm_sha256rnds2_epu32 (abef0, cdgh0, y); \
+    abef1 = _mm_sha256rnds2_epu32 (abef1, cdgh1, y); \
+} while (0)
+
+//  Lanes `lane` and `lane + 1`, one message for both, its schedule given
+S_TARGET static void
+s_uniform2 (const uint32_t *init, const uint32_t *wk, uint32_t *out, int lane)
+{
+    __m128i abef0, cdgh0, abef1, cdgh1;
+    s_load_state (init, lane, &abef0, &cdgh0);
+    s_load_state (init, lane + 1, &abef1, &cdgh1);
+    const __m128i save_abef0 = abef0, save_cdgh0 = cdgh0;
+    const __m128i save_abef1 = abef1, save_cdgh1 = cdgh1;
+    for (int q = 0; q < 16; q += 4) {
+        S_UROUNDS4 (q);
+        S_UROUNDS4 (q + 1);
+        S_UROUNDS4 (q + 2);
+        S_UROUNDS4 (q + 3);
+    }
+    s_store_state (_mm_add_epi32 (abef0, save_abef0), _mm_add_epi32 (cdgh0, save_cdgh0),
+                   out, lane);
+    s_store_state (_mm_add_epi32 (abef1, save_abef1), _mm_add_epi32 (cdgh1, save_cdgh1),
+                   out, lane + 1);
+}
+
+S_TARGET static void
+s_uniform16 (const uint32_t *init, const uint32_t *w, const uint32_t *wk, uint32_t *out)
+{
+    (void) w;
+    for (int lane = 0; lane < ZC_POW_LANES; lane += 2)
+        s_uniform2 (init, wk, out, lane);
+}
+
+zc_pow_uniform_fn *zc_pow_uniform_shani = s_uniform16;
 #else
 zc_pow_kernel_fn *zc_pow_kernel_shani = 0;
+zc_pow_uniform_fn *zc_pow_uniform_shani = 0;
 #endif
