@@ -166,7 +166,7 @@ s_self_start (self_t *self)
     }
     free (path);
     if (rc == 0)
-        self->miner = zactor_new (zc_miner_actor, &config->miner_threads);
+        self->miner = zactor_new (zc_miner_actor, config);
     return rc;
 }
 
