@@ -58,6 +58,7 @@ s_compress16 (const uint32_t *init, const uint32_t *words, uint32_t *out)
     __m512i a = s [0], b = s [1], c = s [2], d = s [3];
     __m512i e = s [4], f = s [5], g = s [6], h = s [7];
     //  Eight rounds per turn, the names rotating instead of the values
+    _Pragma ("GCC unroll 8")
     for (int r = 0; r < 16; r += 8) {
         S_ROUND (a, b, c, d, e, f, g, h, r + 0, w [r + 0]);
         S_ROUND (h, a, b, c, d, e, f, g, r + 1, w [r + 1]);
@@ -68,6 +69,7 @@ s_compress16 (const uint32_t *init, const uint32_t *words, uint32_t *out)
         S_ROUND (c, d, e, f, g, h, a, b, r + 6, w [r + 6]);
         S_ROUND (b, c, d, e, f, g, h, a, r + 7, w [r + 7]);
     }
+    _Pragma ("GCC unroll 8")
     for (int r = 16; r < 64; r += 8) {
         S_ROUND (a, b, c, d, e, f, g, h, r + 0, S_EXPAND (w, r + 0));
         S_ROUND (h, a, b, c, d, e, f, g, r + 1, S_EXPAND (w, r + 1));
@@ -103,6 +105,7 @@ s_uniform_lanes (const uint32_t *init, const uint32_t *wk, uint32_t *out, int la
         s [i] = _mm512_loadu_si512 ((const void *) (init + 16 * i + lane));
     __m512i a = s [0], b = s [1], c = s [2], d = s [3];
     __m512i e = s [4], f = s [5], g = s [6], h = s [7];
+    _Pragma ("GCC unroll 8")
     for (int r = 0; r < 64; r += 8) {
         S_UROUND (a, b, c, d, e, f, g, h, r + 0);
         S_UROUND (h, a, b, c, d, e, f, g, r + 1);

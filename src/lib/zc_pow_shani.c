@@ -81,6 +81,7 @@ s_compress2 (const uint32_t *init, const uint32_t *words, uint32_t *out, int lan
     S_ROUNDS4 (1, b0, b1);
     S_ROUNDS4 (2, c0, c1);
     S_ROUNDS4 (3, d0, d1);
+    _Pragma ("GCC unroll 4")
     for (int q = 4; q < 16; q += 4) {
         a0 = S_NEXT (a0, b0, c0, d0);
         a1 = S_NEXT (a1, b1, c1, d1);
@@ -129,6 +130,7 @@ s_uniform2 (const uint32_t *init, const uint32_t *wk, uint32_t *out, int lane)
     s_load_state (init, lane + 1, &abef1, &cdgh1);
     const __m128i save_abef0 = abef0, save_cdgh0 = cdgh0;
     const __m128i save_abef1 = abef1, save_cdgh1 = cdgh1;
+    _Pragma ("GCC unroll 4")
     for (int q = 0; q < 16; q += 4) {
         S_UROUNDS4 (q);
         S_UROUNDS4 (q + 1);
