@@ -12,9 +12,11 @@
     Threads take chunks in order from a shared counter; a thread searches
     its chunk whole (the chunk's smallest winner) unless the job moves on
     or an earlier chunk has a winner.  The job's answer is the winner of
-    the earliest chunk, sent when every thread has left the job: so the
-    pool finds the first winning nonce of the order whatever the number
-    of threads, as a brute force over that order would.  A thread looks at
+    the earliest chunk, sent once no thread still holds an earlier chunk
+    (each thread publishes the chunk it holds): so the pool finds the
+    first winning nonce of the order whatever the number of threads, as a
+    brute force over that order would, and a thread that has not woken up
+    for the job holds nothing and delays nothing.  A thread looks at
     the generation every ~1000 nonces, so a new job or a stop reaches it
     within that many hashes (well under a millisecond).
 
@@ -46,7 +48,9 @@ typedef struct {
     char *preimage;             //  what is hashed before the nonce
     atomic_uint_fast64_t next;  //  next chunk of the order to hand out
     atomic_uint_fast64_t found; //  earliest chunk with a winner, or UINT64_MAX
-    atomic_int left;            //  threads done with it
+    atomic_uint_fast64_t *held; //  per thread: the chunk it holds (a lower
+                                //  bound of it while claiming), or UINT64_MAX
+    atomic_bool reported;       //  the answer went out
     pthread_mutex_t lock;       //  guards nonce and digest
     uint64_t nonce;             //  the winner of chunk `found`
     uint8_t digest [32];        //  its hash
@@ -75,7 +79,7 @@ typedef struct {
 
 //  A new job holding one reference (the pool's); takes the preimage.
 static s_job_t *
-s_job_new (char *preimage, int difficulty, uint64_t job_id, uint64_t generation)
+s_job_new (char *preimage, int difficulty, uint64_t job_id, uint64_t generation, int threads)
 {
     s_job_t *job = (s_job_t *) zmalloc (sizeof (s_job_t));
     atomic_init (&job->refs, 1);
@@ -85,7 +89,10 @@ s_job_new (char *preimage, int difficulty, uint64_t job_id, uint64_t generation)
     job->preimage = preimage;
     atomic_init (&job->next, 0);
     atomic_init (&job->found, UINT64_MAX);
-    atomic_init (&job->left, 0);
+    job->held = (atomic_uint_fast64_t *) zmalloc ((size_t) threads * sizeof (atomic_uint_fast64_t));
+    for (int i = 0; i < threads; i++)
+        atomic_init (&job->held [i], UINT64_MAX);
+    atomic_init (&job->reported, false);
     pthread_mutex_init (&job->lock, NULL);
     return job;
 }
@@ -97,6 +104,7 @@ s_job_release (s_job_t **job_p)
     s_job_t *job = *job_p;
     if (job && atomic_fetch_sub (&job->refs, 1) == 1) {
         pthread_mutex_destroy (&job->lock);
+        free (job->held);
         free (job->preimage);
         free (job);
     }
@@ -120,22 +128,44 @@ s_going (void *arg, uint64_t next)
         && atomic_load (&going->job->found) > going->chunk;
 }
 
+//  Sends the job's answer if it has one and no thread holds an earlier
+//  chunk (which could hold an earlier winner); once per job.
+static void
+s_report (s_shared_t *shared, s_job_t *job, zsock_t *found)
+{
+    uint64_t winner = atomic_load (&job->found);
+    if (winner == UINT64_MAX)
+        return;
+    for (int i = 0; i < shared->threads; i++)
+        if (atomic_load (&job->held [i]) < winner)
+            return;                     //  that thread reports when done
+    bool expected = false;
+    if (!atomic_compare_exchange_strong (&job->reported, &expected, true))
+        return;
+    char hash [ZC_HASH_HEX + 1];
+    pthread_mutex_lock (&job->lock);
+    zc_hex_encode (job->digest, sizeof job->digest, hash);
+    uint64_t nonce = job->nonce;
+    pthread_mutex_unlock (&job->lock);
+    zsock_send (found, "s888s", "FOUND", job->job_id, job->generation, nonce, hash);
+}
+
 //  Mines one job: chunks in order until the job is done or moves on.
 static void
 s_mine (s_worker_t *worker, zsock_t *found, s_job_t *job)
 {
     s_shared_t *shared = worker->shared;
+    atomic_uint_fast64_t *held = &job->held [worker->number];
     zc_pow_t *pow = zc_pow_new (shared->kernel, job->preimage, strlen (job->preimage),
                                 job->difficulty);
     uint64_t chunks = zc_pow_chunks (pow);
     s_going_t going = { shared, job, 0 };
-    bool current = true;
-    while (true) {
-        if (atomic_load (&shared->generation) != job->generation) {
-            current = false;            //  moved on: nobody wants the answer
-            break;
-        }
+    while (atomic_load (&shared->generation) == job->generation) {
+        //  Publish a lower bound before claiming: a thread that sees no
+        //  holder below its winner may report it (see s_report)
+        atomic_store (held, atomic_load (&job->next));
         uint64_t chunk = atomic_fetch_add (&job->next, 1);
+        atomic_store (held, chunk);
         if (chunk >= chunks || chunk >= atomic_load (&job->found))
             break;                      //  done: nothing earlier is left
         uint64_t from, to, nonce = 0, tried = 0;
@@ -153,18 +183,13 @@ s_mine (s_worker_t *worker, zsock_t *found, s_job_t *job)
             }
             pthread_mutex_unlock (&job->lock);
         }
+        atomic_store (held, UINT64_MAX);
+        s_report (shared, job, found);
     }
+    atomic_store (held, UINT64_MAX);
     zc_pow_destroy (&pow);
-    //  The last thread out of a finished job reports its answer
-    if (current && atomic_fetch_add (&job->left, 1) + 1 == shared->threads
-    &&  atomic_load (&job->found) != UINT64_MAX) {
-        char hash [ZC_HASH_HEX + 1];
-        pthread_mutex_lock (&job->lock);
-        zc_hex_encode (job->digest, sizeof job->digest, hash);
-        uint64_t nonce = job->nonce;
-        pthread_mutex_unlock (&job->lock);
-        zsock_send (found, "s888s", "FOUND", job->job_id, job->generation, nonce, hash);
-    }
+    if (atomic_load (&shared->generation) == job->generation)
+        s_report (shared, job, found);
 }
 
 //  A hashing thread: waits for a job, mines it, repeats.
@@ -219,7 +244,7 @@ s_set_job (s_shared_t *shared, char *preimage, int difficulty, uint64_t job_id)
     s_job_release (&shared->job);
     uint64_t generation = atomic_load (&shared->generation) + 1;
     if (preimage)
-        shared->job = s_job_new (preimage, difficulty, job_id, generation);
+        shared->job = s_job_new (preimage, difficulty, job_id, generation, shared->threads);
     atomic_store (&shared->generation, generation);
     pthread_cond_broadcast (&shared->changed);
     pthread_mutex_unlock (&shared->lock);
@@ -258,10 +283,15 @@ zc_miner_actor (zsock_t *pipe, void *args)
     atomic_init (&shared.generation, 0);
     atomic_init (&shared.hashes, 0);
     atomic_init (&shared.busy, 0);
-    shared.endpoint = zsys_sprintf ("inproc://zc-miner-%p", (void *) &shared);
+    //  A name no other pool ever had: a pool started where the last one
+    //  ended would find its stack address, and an inproc name that ZeroMQ
+    //  may not have released yet (the bind failed, every FOUND was lost)
+    static atomic_uint pools;
+    shared.endpoint = zsys_sprintf ("inproc://zc-miner-%u", atomic_fetch_add (&pools, 1));
     zsock_t *found = zsock_new (ZMQ_PULL);
     zsock_set_rcvhwm (found, 0);
-    zsock_bind (found, "%s", shared.endpoint);
+    if (zsock_bind (found, "%s", shared.endpoint) != 0)
+        zsys_error ("miner: cannot bind %s: %s", shared.endpoint, zmq_strerror (zmq_errno ()));
 
     s_worker_t *workers = (s_worker_t *) zmalloc ((size_t) threads * sizeof (s_worker_t));
     for (int i = 0; i < threads; i++) {
