@@ -48,6 +48,7 @@
 #include "zc_pow_kernel.h"
 #include <openssl/sha.h>
 #include <assert.h>
+#include <pthread.h>
 
 //  OpenSSL 3 deprecates the low-level SHA256_* calls, but only they give
 //  one compression from a kept midstate (SHA256_Transform): the warning
@@ -69,9 +70,20 @@ const uint32_t zc_pow_k [64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
 };
 
-//  The last four digits of 0 .. 9999 as four ASCII bytes, big-endian
+//  The last four digits of 0 .. 9999 as four ASCII bytes, big-endian;
+//  filled once, by whichever thread first makes a search
 static uint32_t s_digits [S_CHUNK];
-static bool s_digits_ready;
+static pthread_once_t s_digits_once = PTHREAD_ONCE_INIT;
+
+static void
+s_digits_fill (void)
+{
+    for (uint32_t value = 0; value < S_CHUNK; value++)
+        s_digits [value] = (uint32_t) ('0' + value / 1000) << 24
+                         | (uint32_t) ('0' + value / 100 % 10) << 16
+                         | (uint32_t) ('0' + value / 10 % 10) << 8
+                         | (uint32_t) ('0' + value % 10);
+}
 
 //  ---------------------------------------------------------------------
 //  Kernels and the CPU
@@ -329,15 +341,7 @@ s_layout (size_t t, int digits)
 zc_pow_t *
 zc_pow_new (int kernel, const void *preimage, size_t size, int difficulty)
 {
-    if (!s_digits_ready) {
-        //  Benign if two threads race: both write the same values
-        for (uint32_t value = 0; value < S_CHUNK; value++)
-            s_digits [value] = (uint32_t) ('0' + value / 1000) << 24
-                             | (uint32_t) ('0' + value / 100 % 10) << 16
-                             | (uint32_t) ('0' + value / 10 % 10) << 8
-                             | (uint32_t) ('0' + value % 10);
-        s_digits_ready = true;
-    }
+    pthread_once (&s_digits_once, s_digits_fill);
     //  The lane buffers are 64-byte aligned, so the struct is too
     size_t bytes = (sizeof (zc_pow_t) + 63) / 64 * 64;
     zc_pow_t *self = (zc_pow_t *) aligned_alloc (64, bytes);
