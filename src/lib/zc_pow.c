@@ -72,17 +72,22 @@ const uint32_t zc_pow_k [64] = {
 
 //  The last four digits of 0 .. 9999 as four ASCII bytes, big-endian;
 //  filled once, by whichever thread first makes a search
-static uint32_t s_digits [S_CHUNK];
+//  (and 160 more that wrap around, so a group's lanes past 9999 read
+//  entries without a test: those lanes lie beyond the chunk, never used)
+#define S_DIGITS_WRAP   (10 * ZC_POW_LANES)
+static uint32_t s_digits [S_CHUNK + S_DIGITS_WRAP];
 static pthread_once_t s_digits_once = PTHREAD_ONCE_INIT;
 
 static void
 s_digits_fill (void)
 {
-    for (uint32_t value = 0; value < S_CHUNK; value++)
-        s_digits [value] = (uint32_t) ('0' + value / 1000) << 24
+    for (uint32_t entry = 0; entry < S_CHUNK + S_DIGITS_WRAP; entry++) {
+        uint32_t value = entry % S_CHUNK;
+        s_digits [entry] = (uint32_t) ('0' + value / 1000) << 24
                          | (uint32_t) ('0' + value / 100 % 10) << 16
                          | (uint32_t) ('0' + value / 10 % 10) << 8
                          | (uint32_t) ('0' + value % 10);
+    }
 }
 
 //  ---------------------------------------------------------------------
@@ -519,31 +524,68 @@ s_chunk_setup (zc_pow_t *self, s_range_t *range, uint64_t from)
                 self->words [block][16 * i + lane] = self->tmpl [16 * ((block + first) & 1) + i];
 }
 
+//  Sixteen consecutive lanes' window words: table entries shifted into
+//  the two words (no aliasing, a fixed count: the compiler vectorizes it)
+static void
+s_place_lanes (uint32_t *restrict out_a, uint32_t *restrict out_b,
+               const uint32_t *restrict digits, uint32_t tmpl_a, uint32_t tmpl_b,
+               uint32_t mask, uint32_t up_left, uint32_t up_right, uint32_t up_mask,
+               uint32_t low_left, uint32_t low_mask)
+{
+    for (int lane = 0; lane < ZC_POW_LANES; lane++) {
+        uint32_t d = digits [lane] & mask;
+        out_a [lane] = tmpl_a | (((d << up_left) >> up_right) & up_mask);
+        out_b [lane] = tmpl_b | ((d << low_left) & low_mask);
+    }
+}
+
 //  Writes the window of each lane's nonce (nonces [first + lane * step])
 //  into the words of `block` (0 or 1 of the region; only the bytes that
-//  fall in it).  The last four digits come from the table.
+//  fall in it).  The last four digits come from the table; the window's
+//  bytes straddle at most two words, the upper and lower halves of the
+//  table entry shifted into place as a 64-bit pair.  Branch-free, so the
+//  compiler can vectorize the step-1 loop.
 static void
 s_place (zc_pow_t *self, uint64_t first, uint64_t step, int block, uint32_t *words)
 {
     int word = self->window_word;
-    int shift = self->window_shift;
+    int shift = self->window_shift;             //  0 .. 56
     int row_a = word - 16 * block;              //  row of the pair's first word
     int row_b = row_a + 1;
-    bool has_a = row_a >= 0 && row_a < 16;
-    bool has_b = row_b >= 0 && row_b < 16;
-    uint32_t tmpl_a = has_a? self->tmpl [word]: 0;
-    uint32_t tmpl_b = has_b? self->tmpl [word + 1]: 0;
-    uint32_t low = (uint32_t) (first % S_CHUNK);
+    uint32_t scratch [ZC_POW_LANES];
+    uint32_t *out_a = row_a >= 0 && row_a < 16? words + 16 * row_a: scratch;
+    uint32_t *out_b = row_b >= 0 && row_b < 16? words + 16 * row_b: scratch;
+    uint32_t tmpl_a = out_a != scratch? self->tmpl [word]: 0;
+    uint32_t tmpl_b = out_b != scratch? self->tmpl [word + 1]: 0;
+    //  upper = (d << up_left) >> up_right, lower = d << low_left, each
+    //  masked to zero where the pair puts nothing (no 32-bit shift by 32)
+    uint32_t up_left = shift >= 32? (uint32_t) shift - 32: 0;
+    uint32_t up_right = shift > 0 && shift < 32? 32 - (uint32_t) shift: 0;
+    uint32_t up_mask = shift > 0? 0xffffffffu: 0;
+    uint32_t low_left = shift < 32? (uint32_t) shift: 0;
+    uint32_t low_mask = shift < 32? 0xffffffffu: 0;
+    const uint32_t *digits = s_digits + first % S_CHUNK;
     uint32_t mask = self->window_mask;
-    for (int lane = 0; lane < ZC_POW_LANES; lane++) {
-        uint32_t value = low + (uint32_t) ((uint64_t) lane * step);
-        uint64_t pair = (uint64_t) (s_digits [value < S_CHUNK? value: value - S_CHUNK] & mask)
-                      << shift;
-        if (has_a)
-            words [16 * row_a + lane] = tmpl_a | (uint32_t) (pair >> 32);
-        if (has_b)
-            words [16 * row_b + lane] = tmpl_b | (uint32_t) pair;
-    }
+    if (step == 1)
+        s_place_lanes (out_a, out_b, digits, tmpl_a, tmpl_b, mask, up_left, up_right,
+                       up_mask, low_left, low_mask);
+    else
+        for (int lane = 0; lane < ZC_POW_LANES; lane++) {
+            uint32_t d = digits [(uint64_t) lane * step] & mask;
+            out_a [lane] = tmpl_a | (((d << up_left) >> up_right) & up_mask);
+            out_b [lane] = tmpl_b | ((d << low_left) & low_mask);
+        }
+}
+
+//  True if any lane's first state word passes the difficulty's first
+//  mask (the cheap test that rejects nearly every group at once)
+static inline bool
+s_any_candidate (zc_pow_t *self, const uint32_t *out)
+{
+    uint32_t mask = self->mask [0], zeros = 0;
+    for (int lane = 0; lane < ZC_POW_LANES; lane++)
+        zeros |= (out [lane] & mask) == 0;
+    return zeros != 0;
 }
 
 //  True if lane's state in out meets the difficulty
@@ -600,7 +642,8 @@ zc_pow_search (zc_pow_t *self, uint64_t from, uint64_t to, uint64_t *nonce_p,
                 self->compress (self->init, self->words [0], self->out);
             }
             *tried_p += (uint64_t) valid;
-            for (int lane = 0; lane < valid; lane++)
+            bool candidates = s_any_candidate (self, out);
+            for (int lane = 0; candidates && lane < valid; lane++)
                 if (s_meets (self, out, lane)) {
                     *nonce_p = first + (uint64_t) lane;
                     s_digest (out, lane, digest);
@@ -629,7 +672,8 @@ zc_pow_search (zc_pow_t *self, uint64_t from, uint64_t to, uint64_t *nonce_p,
                 s_place (self, base + digit, 10, 1, self->words [1]);
                 self->compress (self->middle, self->words [1], self->out);
             }
-            for (int lane = 0; lane < ZC_POW_LANES; lane++) {
+            bool candidates = s_any_candidate (self, self->out);
+            for (int lane = 0; candidates && lane < ZC_POW_LANES; lane++) {
                 uint64_t nonce = base + 10 * (uint64_t) lane + digit;
                 if (nonce >= from && nonce < to && nonce < best && s_meets (self, self->out, lane)) {
                     best = nonce;
