@@ -49,6 +49,7 @@
 #include <openssl/sha.h>
 #include <assert.h>
 #include <pthread.h>
+#include <arpa/inet.h>
 
 //  OpenSSL 3 deprecates the low-level SHA256_* calls, but only they give
 //  one compression from a kept midstate (SHA256_Transform): the warning
@@ -106,11 +107,8 @@ s_compress_portable (const uint32_t *init, const uint32_t *words, uint32_t *out)
         for (int i = 0; i < 8; i++)
             context.h [i] = init [16 * i + lane];
         for (int i = 0; i < 16; i++) {
-            uint32_t word = words [16 * i + lane];
-            block [4 * i] = (unsigned char) (word >> 24);
-            block [4 * i + 1] = (unsigned char) (word >> 16);
-            block [4 * i + 2] = (unsigned char) (word >> 8);
-            block [4 * i + 3] = (unsigned char) word;
+            uint32_t word = htonl (words [16 * i + lane]);      //  big-endian bytes
+            memcpy (block + 4 * i, &word, 4);
         }
         SHA256_Transform (&context, block);
         for (int i = 0; i < 8; i++)

@@ -17,10 +17,21 @@
 
 #define S_TARGET __attribute__((target("sha,sse4.1")))
 
-//  Words 4q..4q+3 of one lane, from the transposed rows (word 4q lowest)
-#define S_WORDS(words, q, lane) _mm_set_epi32 ( \
-    (int) words [16 * (4 * (q) + 3) + (lane)], (int) words [16 * (4 * (q) + 2) + (lane)], \
-    (int) words [16 * (4 * (q) + 1) + (lane)], (int) words [16 * (4 * (q) + 0) + (lane)])
+//  Words 4q..4q+3 of lanes `lane` (into *x) and `lane + 1` (into *y),
+//  from the transposed rows: a 4 x 2 transpose of two-lane row pieces
+S_TARGET static inline void
+s_words (const uint32_t *words, int q, int lane, __m128i *x, __m128i *y)
+{
+    const uint32_t *row = words + 16 * 4 * q + lane;
+    __m128i r0 = _mm_loadl_epi64 ((const __m128i *) row);
+    __m128i r1 = _mm_loadl_epi64 ((const __m128i *) (row + 16));
+    __m128i r2 = _mm_loadl_epi64 ((const __m128i *) (row + 32));
+    __m128i r3 = _mm_loadl_epi64 ((const __m128i *) (row + 48));
+    __m128i a = _mm_unpacklo_epi32 (r0, r1);       //  w0 x, w1 x, w0 y, w1 y
+    __m128i b = _mm_unpacklo_epi32 (r2, r3);       //  w2 x, w3 x, w2 y, w3 y
+    *x = _mm_unpacklo_epi64 (a, b);
+    *y = _mm_unpackhi_epi64 (a, b);
+}
 
 //  Four rounds on both streams: message m + K[4q..4q+3]
 #define S_ROUNDS4(q, m0, m1) do { \
@@ -73,10 +84,11 @@ s_compress2 (const uint32_t *init, const uint32_t *words, uint32_t *out, int lan
     s_load_state (init, lane + 1, &abef1, &cdgh1);
     const __m128i save_abef0 = abef0, save_cdgh0 = cdgh0;
     const __m128i save_abef1 = abef1, save_cdgh1 = cdgh1;
-    __m128i a0 = S_WORDS (words, 0, lane), a1 = S_WORDS (words, 0, lane + 1);
-    __m128i b0 = S_WORDS (words, 1, lane), b1 = S_WORDS (words, 1, lane + 1);
-    __m128i c0 = S_WORDS (words, 2, lane), c1 = S_WORDS (words, 2, lane + 1);
-    __m128i d0 = S_WORDS (words, 3, lane), d1 = S_WORDS (words, 3, lane + 1);
+    __m128i a0, a1, b0, b1, c0, c1, d0, d1;
+    s_words (words, 0, lane, &a0, &a1);
+    s_words (words, 1, lane, &b0, &b1);
+    s_words (words, 2, lane, &c0, &c1);
+    s_words (words, 3, lane, &d0, &d1);
     S_ROUNDS4 (0, a0, a1);
     S_ROUNDS4 (1, b0, b1);
     S_ROUNDS4 (2, c0, c1);
