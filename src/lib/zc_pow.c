@@ -158,7 +158,7 @@ s_kernel_fn (int kernel)
 static bool
 s_cpu_has (int kernel)
 {
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef ZC_POW_X86
     __builtin_cpu_init ();
     switch (kernel) {
         case ZC_POW_SHANI:  return __builtin_cpu_supports ("sha")

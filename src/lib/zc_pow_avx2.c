@@ -10,7 +10,7 @@
 
 #include "zc_pow_kernel.h"
 
-#if defined(__x86_64__) && defined(__GNUC__) && (__GNUC__ >= 5 || defined(__clang__))
+#ifdef ZC_POW_X86
 #include <immintrin.h>
 
 #define S_TARGET __attribute__((target("avx2")))

@@ -29,6 +29,14 @@
 
 #define ZC_POW_LANES 16
 
+//  The x86-64 kernels build where the compiler has their intrinsics and
+//  target attributes (GCC 7, any clang); defining ZC_POW_PORTABLE_ONLY
+//  builds as a compiler or machine without them would: portable only.
+#if defined(__x86_64__) && (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 7)) \
+ && !defined(ZC_POW_PORTABLE_ONLY)
+#   define ZC_POW_X86 1
+#endif
+
 typedef void (zc_pow_kernel_fn) (const uint32_t *init, const uint32_t *words, uint32_t *out);
 typedef void (zc_pow_uniform_fn) (const uint32_t *init, const uint32_t *w, const uint32_t *wk,
                                   uint32_t *out);
