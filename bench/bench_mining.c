@@ -10,19 +10,21 @@
         bench_mining inject -a HOST:PORT[,...] [--blocks N] [--interval-ms M] ...
 
     mining: hashes per second of the real miner pool actor (zc_miner_actor)
-    with one thread and with every core, mining a job no one can meet
-    (difficulty 64) over the preimage of a block of ~100 signed
-    transactions.  Beside it, measured in the same run: the raw SHA-256
-    compression rate of this machine (OpenSSL's SHA256_Transform over one
-    64-byte block in a loop, per thread, with 1 and with every thread), and
-    a naive miner that takes SHA256 () of the whole preimage + nonce for
-    every nonce.  Per nonce the pool compresses only the preimage's tail,
-    the nonce digits and the padding: one or two 64-byte blocks, so the
-    pool is reported both in hashes and in compressions per second, and
-    also over a second block whose tail always fits one compression.
-    Every measurement runs in R interleaved rounds and the best counts (the
-    machine may be shared).  A bulk rate (SHA256_Update over 64 KiB, many
-    blocks per call) is recorded too: one block per call has overhead.
+    for each SHA-256 kernel this machine runs (avx512, avx2, sha-ni,
+    portable; the pool's config forces each in turn), with one thread and
+    with every core, mining a job no one can meet (difficulty 64) over two
+    preimages: a block of ~100 signed transactions (the "100-tx block")
+    and the nearest larger block whose tail after its last whole 64-byte
+    block leaves every nonce one compression (the "1-compression block").
+    Beside them, measured in the same run: the raw SHA-256 compression
+    rate of this machine (OpenSSL's SHA256_Transform over one 64-byte block
+    in a loop, per thread, with 1 and with every thread), the bulk rate
+    (SHA256_Update over 64 KiB) and a naive miner that takes SHA256 () of
+    the whole preimage + nonce for every nonce.  The result states, for
+    each block, the layout of every digit count in the pool's search order
+    (zc_pow.c): how many compressions a nonce costs there and so where the
+    pool looks first.  Every measurement runs in R interleaved rounds and
+    the best counts (the machine may be shared).
 
     stop: with every pool thread mining (STATS busy == threads), sends
     STOP and polls STATS in a tight loop until busy == 0; the time from
@@ -269,27 +271,58 @@ s_preimage (size_t count)
     return preimage;
 }
 
-//  Average 64-byte compressions per nonce for nonces from..to-1 when the
-//  preimage leaves tail bytes after its whole blocks (midstate reused).
-static double
-s_compressions (size_t tail, uint64_t from, uint64_t to)
+//  Describes the search order's layouts for a preimage: per digit count,
+//  in the order the pool takes them, the layout and its cost.
+static cJSON *
+s_layouts (const char *preimage)
 {
-    if (to <= from)
-        return 0;
-    double total = 0;
-    uint64_t low = 0, high = 10;       //  nonces with `digits` digits
-    for (size_t digits = 1; digits <= 20 && low < to; digits++) {
-        uint64_t start = from > low? from: low;
-        uint64_t end = to < high? to: high;
-        if (end > start) {
-            //  tail + digits + 0x80 + 8 length bytes, in 64-byte blocks
-            size_t blocks = (tail + digits + 1 + 8 + 63) / 64;
-            total += (double) (end - start) * (double) blocks;
+    zc_pow_t *pow = zc_pow_new (ZC_POW_PORTABLE, preimage, strlen (preimage), 64);
+    cJSON *list = cJSON_CreateArray ();
+    int last_digits = 0;
+    for (uint64_t chunk = 0; chunk < zc_pow_chunks (pow); ) {
+        uint64_t from, to;
+        zc_pow_chunk (pow, chunk, &from, &to);
+        char text [24];
+        int digits = snprintf (text, sizeof text, "%" PRIu64, from);
+        if (digits != last_digits) {
+            double cost = 0;
+            const char *layout = zc_pow_layout (pow, from, &cost);
+            cJSON *item = cJSON_CreateObject ();
+            cJSON_AddNumberToObject (item, "digits", digits);
+            cJSON_AddNumberToObject (item, "first_nonce", (double) from);
+            cJSON_AddStringToObject (item, "layout", layout);
+            cJSON_AddNumberToObject (item, "compressions_per_nonce", cost);
+            cJSON_AddItemToArray (list, item);
+            last_digits = digits;
         }
-        low = high;
-        high = high > UINT64_MAX / 10? UINT64_MAX: high * 10;
+        //  Jump to the next digit count: chunks of 10^4 within one,
+        //  the last digit count ending at 2^53
+        uint64_t top = 10;
+        while (top <= from && top < UINT64_MAX / 10)
+            top *= 10;
+        if (top > (1ULL << 53) + 1)
+            top = (1ULL << 53) + 1;
+        chunk += to - from < 10000? 1: (top - from + 9999) / 10000;
     }
-    return total / (double) (to - from);
+    zc_pow_destroy (&pow);
+    return list;
+}
+
+//  One line: the order's layouts, e.g. "1-6 digits: one block; 16: spill"
+static void
+s_layouts_text (cJSON *layouts, char *text, size_t size)
+{
+    text [0] = 0;
+    size_t used = 0;
+    cJSON *item = NULL;
+    cJSON_ArrayForEach (item, layouts) {
+        int digits = cJSON_GetObjectItem (item, "digits")->valueint;
+        const char *layout = cJSON_GetObjectItem (item, "layout")->valuestring;
+        double cost = cJSON_GetObjectItem (item, "compressions_per_nonce")->valuedouble;
+        if (used < size)
+            used += (size_t) snprintf (text + used, size - used, "%s%d: %s (%.1f)",
+                                       used? ", ": "", digits, layout, cost);
+    }
 }
 
 //  ---------------------------------------------------------------------
@@ -391,10 +424,11 @@ s_await_busy (zactor_t *pool, int want)
 //  Mines an unreachable job on a pool of threads for seconds; returns
 //  hashes per second and sets *from_p / *to_p to the hash counter's span.
 static double
-s_pool_rate (int threads, const char *preimage, double seconds,
+s_pool_rate (int threads, int kernel, const char *preimage, double seconds,
              uint64_t *from_p, uint64_t *to_p)
 {
-    zactor_t *pool = zactor_new (zc_miner_actor, &threads);
+    zc_node_config_t config = { .miner_threads = threads, .miner_kernel = kernel };
+    zactor_t *pool = zactor_new (zc_miner_actor, &config);
     zsock_send (pool, "s8is", "JOB", (uint64_t) 1, S_UNREACHABLE, preimage);
     double rate = 0;
     if (s_await_busy (pool, threads)) {
@@ -420,7 +454,7 @@ s_pool_rate (int threads, const char *preimage, double seconds,
 //  ---------------------------------------------------------------------
 //  Benchmarks
 
-//  mining: pool vs raw compression vs naive miner.
+//  mining: every kernel's pool vs raw compression vs naive miner.
 static int
 s_bench_mining (s_options_t *options)
 {
@@ -428,33 +462,55 @@ s_bench_mining (s_options_t *options)
     double seconds = options->seconds;
     cJSON *result = s_result_new ("mining", options);
 
-    //  The realistic block, and the nearest size whose tail fits one
-    //  compression for nonces up to 10^9 (tail + 9 digits + 9 <= 64)
+    //  The realistic block, and the nearest larger one whose tail leaves
+    //  every nonce up to 2^53 in one block (tail + 16 digits + 9 <= 64)
     char *preimage = s_preimage (S_BLOCK_TXS);
     size_t tail = strlen (preimage) % 64;
     char *short_preimage = NULL;
     size_t short_count = S_BLOCK_TXS;
     for (size_t count = S_BLOCK_TXS + 1; count < S_BLOCK_TXS + 64 && !short_preimage; count++) {
         char *candidate = s_preimage (count);
-        if (strlen (candidate) % 64 <= 64 - 9 - 9) {
+        if (strlen (candidate) % 64 <= 64 - 16 - 9) {
             short_preimage = candidate;
             short_count = count;
         }
         else
             free (candidate);
     }
-    size_t short_tail = short_preimage? strlen (short_preimage) % 64: 0;
-    fprintf (stderr, "mining: preimage %zu bytes (%d txs, tail %zu); one-block-tail preimage"
-             " %zu bytes (%zu txs, tail %zu)\n", strlen (preimage), S_BLOCK_TXS, tail,
-             short_preimage? strlen (short_preimage): 0, short_count, short_tail);
+    if (!short_preimage) {
+        fprintf (stderr, "bench_mining: no block of %d..%d transactions has a short tail\n",
+                 S_BLOCK_TXS + 1, S_BLOCK_TXS + 63);
+        free (preimage);
+        cJSON_Delete (result);
+        return -1;
+    }
+    size_t short_tail = strlen (short_preimage) % 64;
+    cJSON *layouts = s_layouts (preimage);
+    cJSON *short_layouts = s_layouts (short_preimage);
+    char layouts_text [512], short_layouts_text [512];
+    s_layouts_text (layouts, layouts_text, sizeof layouts_text);
+    s_layouts_text (short_layouts, short_layouts_text, sizeof short_layouts_text);
+    fprintf (stderr, "mining: %d-tx block %zu bytes, tail %zu: search order by digit count: %s\n",
+             S_BLOCK_TXS, strlen (preimage), tail, layouts_text);
+    fprintf (stderr, "mining: 1-compression block (%zu txs) %zu bytes, tail %zu: %s\n",
+             short_count, strlen (short_preimage), short_tail, short_layouts_text);
+
+    //  The kernels this machine runs, fastest first; the pool's default
+    int kernels [ZC_POW_KERNELS];
+    int kernel_count = 0;
+    int best = zc_pow_kernel_best ();
+    kernels [kernel_count++] = best;
+    for (int kernel = ZC_POW_KERNELS - 1; kernel >= 0; kernel--)
+        if (kernel != best && !zc_pow_kernel_unusable (kernel))
+            kernels [kernel_count++] = kernel;
 
     //  Rounds of every measurement in turn; the best of each counts, as
     //  the one least disturbed by whatever else the machine runs
-    double raw_1 = 0, raw_n = 0, bulk = 0, naive = 0, pool_1 = 0, pool_n = 0;
-    double short_1 = 0, short_n = 0;
-    double per_nonce_1 = 0, per_nonce_n = 0, short_per_nonce = 0;
+    double raw_1 = 0, raw_n = 0, bulk = 0, naive = 0;
+    double pool [ZC_POW_KERNELS][2][2];     //  [kernel][100-tx, 1-compression][1, n threads]
+    memset (pool, 0, sizeof pool);
+    const char *blocks [2] = { preimage, short_preimage };
     for (int round = 0; round < options->rounds; round++) {
-        uint64_t from, to;
         double rate = s_run_parallel (S_RAW, 1, seconds, NULL);
         raw_1 = rate > raw_1? rate: raw_1;
         rate = s_run_parallel (S_RAW, cores, seconds, NULL);
@@ -463,103 +519,120 @@ s_bench_mining (s_options_t *options)
         bulk = rate > bulk? rate: bulk;
         rate = s_run_parallel (S_NAIVE, 1, seconds, preimage);
         naive = rate > naive? rate: naive;
-        rate = s_pool_rate (1, preimage, seconds, &from, &to);
-        if (rate > pool_1) {
-            pool_1 = rate;
-            per_nonce_1 = s_compressions (tail, from, to);
+        for (int k = 0; k < kernel_count; k++)
+            for (int block = 0; block < 2; block++)
+                for (int n = 0; n < 2; n++) {
+                    uint64_t from, to;
+                    rate = s_pool_rate (n? cores: 1, kernels [k], blocks [block], seconds,
+                                        &from, &to);
+                    double *kept = &pool [kernels [k]][block][n];
+                    *kept = rate > *kept? rate: *kept;
+                }
+        fprintf (stderr, "mining: round %d: raw %.2fM/s (1), %.2fM/s (%d); bulk %.2fM/s;"
+                 " naive %.0f/s\n", round + 1, raw_1 / 1e6, raw_n / 1e6, cores, bulk / 1e6, naive);
+        for (int k = 0; k < kernel_count; k++) {
+            double (*p) [2] = pool [kernels [k]];
+            fprintf (stderr, "mining: round %d: %-8s 100-tx %.2fM/s (1), %.2fM/s (%d);"
+                     " 1-compression %.2fM/s (1), %.2fM/s (%d)\n", round + 1,
+                     zc_pow_kernel_name (kernels [k]), p [0][0] / 1e6, p [0][1] / 1e6, cores,
+                     p [1][0] / 1e6, p [1][1] / 1e6, cores);
         }
-        rate = s_pool_rate (cores, preimage, seconds, &from, &to);
-        if (rate > pool_n) {
-            pool_n = rate;
-            per_nonce_n = s_compressions (tail, from, to);
-        }
-        if (short_preimage) {
-            rate = s_pool_rate (1, short_preimage, seconds, &from, &to);
-            if (rate > short_1) {
-                short_1 = rate;
-                short_per_nonce = s_compressions (short_tail, from, to);
-            }
-            rate = s_pool_rate (cores, short_preimage, seconds, &from, &to);
-            short_n = rate > short_n? rate: short_n;
-        }
-        fprintf (stderr, "mining: round %d: raw %.2fM/s (1), %.2fM/s (%d), bulk %.2fM/s;"
-                 " naive %.0f/s; pool %.2fM/s (1), %.2fM/s (%d); one-block tail %.2fM/s (1),"
-                 " %.2fM/s (%d)\n", round + 1, raw_1 / 1e6, raw_n / 1e6, cores, bulk / 1e6,
-                 naive, pool_1 / 1e6, pool_n / 1e6, cores, short_1 / 1e6, short_n / 1e6, cores);
     }
-    //  The naive miner hashes the whole preimage for every nonce
-    double naive_per_nonce = (double) ((strlen (preimage) + 8 + 1 + 8 + 63) / 64);
 
-    char name [160], reference [160];
-    snprintf (name, sizeof name, "pool hashes/s, 1 thread (%zu-tx block, tail %zu B: "
-              "%.2f compressions/nonce)", (size_t) S_BLOCK_TXS, tail, per_nonce_1);
-    s_figure (result, name, pool_1, "hashes/s", "raw SHA256_Transform/s, 1 thread",
-              raw_1, 0.9, 0);
-    s_figure (result, "pool compressions/s, 1 thread (same run, hashes x compressions/nonce)",
-              pool_1 * per_nonce_1, "compressions/s", "raw SHA256_Transform/s, 1 thread",
-              raw_1, 0.9, 0);
-    if (short_preimage) {
-        snprintf (name, sizeof name, "pool hashes/s, 1 thread (%zu-tx block, tail %zu B: "
-                  "1 compression/nonce)", short_count, short_tail);
-        s_figure (result, name, short_1, "hashes/s", "raw SHA256_Transform/s, 1 thread",
-                  raw_1, 0.9, 0);
+    char name [256], reference [160];
+    snprintf (reference, sizeof reference, "raw SHA256_Transform/s per thread, %d threads", cores);
+    cJSON *details = cJSON_AddObjectToObject (result, "details");
+    cJSON *per_kernel = cJSON_AddObjectToObject (details, "kernels");
+    for (int k = 0; k < kernel_count; k++) {
+        int kernel = kernels [k];
+        const char *kernel_name = zc_pow_kernel_name (kernel);
+        bool is_best = kernel == best;
+        double (*p) [2] = pool [kernel];
+        const char *what [2] = { "100-tx block", "1-compression block" };
+        char block_names [2][96];
+        snprintf (block_names [0], sizeof block_names [0], "%d-tx block, tail %zu B",
+                  S_BLOCK_TXS, tail);
+        snprintf (block_names [1], sizeof block_names [1], "1-compression block: %zu txs, "
+                  "tail %zu B", short_count, short_tail);
+        //  Per thread against the raw compression rate, 1 and n threads
+        for (int block = 1; block >= 0; block--) {
+            snprintf (name, sizeof name, "%s%s: pool hashes/s, 1 thread (%s)", kernel_name,
+                      is_best? " (the pool's choice)": "", block_names [block]);
+            s_figure (result, name, p [block][0], "hashes/s", "raw SHA256_Transform/s, 1 thread",
+                      raw_1, is_best && block == 1? 2.0: 0, 0);
+            snprintf (name, sizeof name, "%s: pool hashes/s per thread, %d threads (%s)",
+                      kernel_name, cores, block_names [block]);
+            s_figure (result, name, p [block][1] / cores, "hashes/s", reference, raw_n / cores,
+                      is_best && block == 1? 2.0: 0, 0);
+        }
+        //  The 100-tx block against the 1-compression block
+        snprintf (name, sizeof name, "%s: pool hashes/s, 1 thread, %s", kernel_name, what [0]);
+        snprintf (reference, sizeof reference, "%s: pool hashes/s, 1 thread, %s",
+                  kernel_name, what [1]);
+        s_figure (result, name, p [0][0], "hashes/s", reference, p [1][0], is_best? 0.9: 0, 0);
+        snprintf (name, sizeof name, "%s: pool hashes/s, %d threads, %s", kernel_name, cores,
+                  what [0]);
+        snprintf (reference, sizeof reference, "%s: pool hashes/s, %d threads, %s",
+                  kernel_name, cores, what [1]);
+        s_figure (result, name, p [0][1], "hashes/s", reference, p [1][1], is_best? 0.9: 0, 0);
+        //  Scaling: n threads against 1
+        for (int block = 1; block >= 0; block--) {
+            snprintf (name, sizeof name, "%s: pool hashes/s, %d threads (%s)", kernel_name,
+                      cores, what [block]);
+            snprintf (reference, sizeof reference, "%s: pool hashes/s, 1 thread", kernel_name);
+            s_figure (result, name, p [block][1], "hashes/s", reference, p [block][0],
+                      is_best && cores >= 2? 0.95 * cores: 0, 0);
+        }
+        snprintf (reference, sizeof reference, "raw SHA256_Transform/s per thread, %d threads",
+                  cores);
+        cJSON *entry = cJSON_AddObjectToObject (per_kernel, kernel_name);
+        cJSON_AddNumberToObject (entry, "lanes", zc_pow_kernel_lanes (kernel));
+        cJSON_AddBoolToObject (entry, "chosen_by_default", is_best);
+        cJSON_AddNumberToObject (entry, "pool_100tx_1", p [0][0]);
+        cJSON_AddNumberToObject (entry, "pool_100tx_n", p [0][1]);
+        cJSON_AddNumberToObject (entry, "pool_1comp_1", p [1][0]);
+        cJSON_AddNumberToObject (entry, "pool_1comp_n", p [1][1]);
+        cJSON_AddNumberToObject (entry, "per_thread_over_raw_1", raw_1 > 0? p [1][0] / raw_1: 0);
+        cJSON_AddNumberToObject (entry, "per_thread_over_raw_n",
+                                 raw_n > 0? p [1][1] / raw_n: 0);
+        cJSON_AddNumberToObject (entry, "scaling_1comp", p [1][0] > 0? p [1][1] / p [1][0]: 0);
+        cJSON_AddNumberToObject (entry, "scaling_100tx", p [0][0] > 0? p [0][1] / p [0][0]: 0);
+        cJSON_AddNumberToObject (entry, "100tx_over_1comp_1",
+                                 p [1][0] > 0? p [0][0] / p [1][0]: 0);
     }
-    snprintf (name, sizeof name, "pool hashes/s per thread, %d threads (%zu-tx block)",
-              cores, (size_t) S_BLOCK_TXS);
-    snprintf (reference, sizeof reference, "raw SHA256_Transform/s per thread, %d threads",
-              cores);
-    s_figure (result, name, pool_n / cores, "hashes/s", reference, raw_n / cores, 0.9, 0);
-    snprintf (name, sizeof name, "pool compressions/s per thread, %d threads (%zu-tx block)",
-              cores, (size_t) S_BLOCK_TXS);
-    s_figure (result, name, pool_n * per_nonce_n / cores, "compressions/s", reference,
-              raw_n / cores, 0.9, 0);
-    if (short_preimage) {
-        snprintf (name, sizeof name, "pool hashes/s per thread, %d threads (%zu-tx block, "
-                  "1 compression/nonce)", cores, short_count);
-        s_figure (result, name, short_n / cores, "hashes/s", reference, raw_n / cores, 0.9, 0);
-    }
-    snprintf (name, sizeof name, "pool hashes/s, %d threads (%zu-tx block)",
-              cores, (size_t) S_BLOCK_TXS);
-    s_figure (result, name, pool_n, "hashes/s", "pool hashes/s, 1 thread", pool_1,
-              cores >= 2? 0.95 * cores: 0, 0);
     snprintf (name, sizeof name, "raw SHA256_Transform/s, %d threads", cores);
     s_figure (result, name, raw_n, "compressions/s", "raw SHA256_Transform/s, 1 thread",
               raw_1, 0, 0);
+    double naive_per_nonce = (double) ((strlen (preimage) + 8 + 1 + 8 + 63) / 64);
     snprintf (name, sizeof name, "naive miner hashes/s, 1 thread (SHA256 () of %zu B "
               "per nonce: %.0f compressions)", strlen (preimage), naive_per_nonce);
     s_figure (result, name, naive, "hashes/s", "raw SHA256_Transform/s, 1 thread", raw_1, 0, 0);
-    s_figure (result, "naive miner hashes/s, 1 thread", naive, "hashes/s",
-              "pool hashes/s, 1 thread", pool_1, 0, 0);
-    s_figure (result, "naive miner compressions/s, 1 thread", naive * naive_per_nonce,
-              "compressions/s", "raw SHA256_Transform/s, 1 thread", raw_1, 0, 0);
     s_figure (result, "bulk compressions/s, 1 thread (SHA256_Update over 64 KiB)", bulk,
               "compressions/s", "raw SHA256_Transform/s, 1 thread", raw_1, 0, 0);
 
-    cJSON *details = cJSON_AddObjectToObject (result, "details");
     cJSON_AddNumberToObject (details, "seconds_per_measurement", seconds);
+    cJSON_AddNumberToObject (details, "rounds", options->rounds);
+    cJSON_AddNumberToObject (details, "threads_n", cores);
+    cJSON_AddStringToObject (details, "default_kernel", zc_pow_kernel_name (best));
     cJSON_AddNumberToObject (details, "preimage_bytes", (double) strlen (preimage));
     cJSON_AddNumberToObject (details, "preimage_txs", S_BLOCK_TXS);
     cJSON_AddNumberToObject (details, "tail_bytes", (double) tail);
-    cJSON_AddNumberToObject (details, "compressions_per_nonce_1", per_nonce_1);
-    cJSON_AddNumberToObject (details, "compressions_per_nonce_n", per_nonce_n);
-    cJSON_AddNumberToObject (details, "one_block_tail_txs", (double) short_count);
-    cJSON_AddNumberToObject (details, "one_block_tail_bytes", (double) short_tail);
-    cJSON_AddNumberToObject (details, "one_block_tail_compressions_per_nonce", short_per_nonce);
+    cJSON_AddItemToObject (details, "search_order", layouts);
+    cJSON_AddStringToObject (details, "search_order_text", layouts_text);
+    cJSON_AddNumberToObject (details, "one_compression_block_txs", (double) short_count);
+    cJSON_AddNumberToObject (details, "one_compression_block_bytes",
+                             (double) strlen (short_preimage));
+    cJSON_AddNumberToObject (details, "one_compression_tail_bytes", (double) short_tail);
+    cJSON_AddItemToObject (details, "one_compression_search_order", short_layouts);
     cJSON_AddNumberToObject (details, "raw_1", raw_1);
     cJSON_AddNumberToObject (details, "raw_n", raw_n);
-    cJSON_AddNumberToObject (details, "pool_1", pool_1);
-    cJSON_AddNumberToObject (details, "pool_n", pool_n);
-    cJSON_AddNumberToObject (details, "pool_one_block_1", short_1);
-    cJSON_AddNumberToObject (details, "pool_one_block_n", short_n);
     cJSON_AddNumberToObject (details, "naive_1", naive);
     cJSON_AddNumberToObject (details, "bulk_1", bulk);
-    cJSON_AddNumberToObject (details, "rounds", options->rounds);
     cJSON_AddNumberToObject (details, "naive_compressions_per_nonce", naive_per_nonce);
-    cJSON_AddNumberToObject (details, "threads_n", cores);
-    cJSON_AddNumberToObject (details, "scaling_pool", pool_1 > 0? pool_n / pool_1: 0);
     cJSON_AddNumberToObject (details, "scaling_raw", raw_1 > 0? raw_n / raw_1: 0);
-    cJSON_AddNumberToObject (details, "pool_over_raw_1", raw_1 > 0? pool_1 / raw_1: 0);
-    cJSON_AddNumberToObject (details, "naive_over_raw_1", raw_1 > 0? naive / raw_1: 0);
+    double load [1] = { 0 };
+    if (getloadavg (load, 1) == 1)
+        cJSON_AddNumberToObject (details, "load_average_at_end", load [0]);
     int rc = s_result_write (result, options);
     cJSON_Delete (result);
     free (preimage);
@@ -575,7 +648,8 @@ static size_t
 s_stop_latencies (int threads, const char *preimage, int reps, int pause,
                   double *latencies, double *round_trip_p, double *interval_p)
 {
-    zactor_t *pool = zactor_new (zc_miner_actor, &threads);
+    zc_node_config_t config = { .miner_threads = threads, .miner_kernel = -1 };
+    zactor_t *pool = zactor_new (zc_miner_actor, &config);
     size_t count = 0;
     unsigned seed = 5;
     //  What one STATS round trip costs, with the pool idle
@@ -778,7 +852,7 @@ s_usage (FILE *stream)
         "       bench_mining stop [--reps N] [--json FILE] [--model NAME]\n"
         "       bench_mining inject -a HOST:PORT[,...] [--blocks N] [--interval-ms M]\n"
         "                    [--difficulty D] [--tag TEXT]\n"
-        "  mining      pool hashes/s vs raw SHA-256 compressions vs a naive miner\n"
+        "  mining      pool hashes/s per kernel vs raw SHA-256 compressions vs a naive miner\n"
         "  stop        STOP to every miner thread idle, p50/p99 over N repetitions\n"
         "  --seconds S seconds per mining measurement (default 1)\n"
         "  --rounds R  rounds of every mining measurement; the best counts (default 3)\n"

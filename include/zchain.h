@@ -87,6 +87,69 @@ bool zc_host_valid (const char *text);
 int64_t zc_clock_usecs (void);
 
 //  =========================================================================
+//  zc_pow - the proof-of-work search: SHA-256 (preimage || decimal nonce)
+//  over nonces 0 .. 2^53, sixteen lanes per kernel call (see zc_pow.c for
+//  the search order and the layouts)
+//  =========================================================================
+
+typedef struct _zc_pow_t zc_pow_t;
+
+//  Kernels, the numbers zc_pow_new takes
+#define ZC_POW_PORTABLE     0       //  OpenSSL's SHA256_Transform, lane by lane
+#define ZC_POW_SHANI        1       //  SHA extensions, two streams interleaved
+#define ZC_POW_AVX2         2       //  eight lanes per register
+#define ZC_POW_AVX512       3       //  sixteen lanes per register
+#define ZC_POW_KERNELS      4
+
+//  The kernel's name ("portable", "sha-ni", "avx2", "avx512").
+const char *zc_pow_kernel_name (int kernel);
+
+//  The kernel of that name, or -1.
+int zc_pow_kernel_lookup (const char *name);
+
+//  Lanes the kernel computes side by side (1, 2, 8, 16).
+int zc_pow_kernel_lanes (int kernel);
+
+//  NULL if this build and this CPU can run the kernel, else why not.  The
+//  environment variable ZCHAIN_POW_DISABLE (kernel names, comma-separated)
+//  makes listed kernels unusable, as if the CPU lacked them.
+const char *zc_pow_kernel_unusable (int kernel);
+
+//  The fastest kernel this CPU runs (asked of cpuid at run time).
+int zc_pow_kernel_best (void);
+
+//  The usable kernels' names, fastest first, comma-separated.  Caller frees.
+char *zc_pow_kernel_list (void);
+
+//  A search over preimage with a kernel (an unusable one falls back to
+//  the portable kernel), for hashes starting with difficulty '0' hex
+//  digits (0..64).
+zc_pow_t *zc_pow_new (int kernel, const void *preimage, size_t size, int difficulty);
+void zc_pow_destroy (zc_pow_t **self_p);
+
+//  The kernel the search runs.
+int zc_pow_kernel (zc_pow_t *self);
+
+//  The search order is a list of chunks of at most 10^4 nonces that share
+//  every digit but the last four; cheap layouts come first.  How many
+//  chunks, and chunk index's nonces [*from_p, *to_p).
+uint64_t zc_pow_chunks (zc_pow_t *self);
+void zc_pow_chunk (zc_pow_t *self, uint64_t index, uint64_t *from_p, uint64_t *to_p);
+
+//  The layout of nonce ("one block", "last block", "spill", "two
+//  blocks") and its compressions per nonce.
+const char *zc_pow_layout (zc_pow_t *self, uint64_t nonce, double *compressions_p);
+
+//  Asked every ~1000 nonces with the next nonce to try: false stops.
+typedef bool (zc_pow_going_fn) (void *arg, uint64_t next);
+
+//  Searches nonces [from, to), cut at the end of from's chunk.  Returns
+//  1 with the smallest winning nonce and its digest (32 bytes), 0 if none
+//  wins, -1 if going said stop; *tried_p counts the nonces hashed.
+int zc_pow_search (zc_pow_t *self, uint64_t from, uint64_t to, uint64_t *nonce_p,
+                   uint8_t *digest, uint64_t *tried_p, zc_pow_going_fn *going, void *arg);
+
+//  =========================================================================
 //  zc_jcs - RFC 8785 JSON Canonicalization Scheme over cJSON trees
 //  =========================================================================
 

@@ -48,6 +48,7 @@ typedef struct {
     size_t max_message;         //  largest message accepted, bytes
     size_t max_mempool;         //  transactions waiting, at most
     int miner_threads;          //  hashing threads (0: one per core)
+    int miner_kernel;           //  ZC_POW_... kernel, -1: the fastest the CPU has
     char **peers;               //  "host:port" of the other nodes
     size_t peer_count;          //  how many
     char *gateway;              //  "host:port" of the gateway, or NULL
@@ -124,7 +125,8 @@ void zc_listener_tick (void *state);
 //  validator: chain, mempool, mining jobs.  args: zc_node_config_t *.
 void zc_validator_actor (zsock_t *pipe, void *args);
 
-//  miner pool: hashing threads.  args: int * thread count (0: cores).
+//  miner pool: hashing threads.  args: zc_node_config_t * (name, may be
+//  NULL; miner_threads, 0: one per core; miner_kernel, -1: the fastest).
 void zc_miner_actor (zsock_t *pipe, void *args);
 
 //  ledger writer: the SQLite file.  args: const char * instance name.

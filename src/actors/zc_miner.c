@@ -5,15 +5,23 @@
 /*  =========================================================================
     zc_miner - the miner pool: proof-of-work hashing threads
 
-    The block hash is SHA-256 (preimage || decimal nonce).  The preimage is
-    fixed for a job, so its whole 64-byte blocks are compressed once (the
-    midstate) and each nonce costs only the final block or two, laid out by
-    hand (tail, digits, padding, length) and fed to the compression
-    function directly; the digits are stepped in place.
+    The block hash is SHA-256 (preimage || decimal nonce).  The search
+    itself is the library's (zc_pow): a kernel compresses sixteen lanes
+    per call (AVX-512, AVX2, interleaved SHA-NI, or OpenSSL's
+    SHA256_Transform lane by lane), chosen at start from what the CPU has
+    unless the config forces one; zc_pow also orders the nonces so that
+    each costs about one compression, and cuts that order into chunks of
+    at most 10^4 nonces.
 
-    Threads split the nonce space by stride (thread t tries t, t + n,
-    t + 2n, ...).  Each checks the shared job generation every
-    S_CHECK_EVERY nonces, so a new job or a stop reaches every thread
+    Threads take chunks in order from a shared counter; a thread searches
+    its chunk whole (the chunk's smallest winner) unless the job moves on
+    or an earlier chunk has a winner.  The job's answer is the winner of
+    the earliest chunk, sent once no thread still holds an earlier chunk
+    (each thread publishes the chunk it holds): so the pool finds the
+    first winning nonce of the order whatever the number of threads, as a
+    brute force over that order would, and a thread that has not woken up
+    for the job holds nothing and delays nothing.  A thread looks at
+    the generation every ~1000 nonces, so a new job or a stop reaches it
     within that many hashes (well under a millisecond).
 
     Pipe protocol (from the validator):
@@ -21,6 +29,7 @@
         STOP                            stop mining
         STATS                           -> hashes busy: nonces tried since
                                            start, threads mining right now
+        KERNEL                          -> name lanes: the kernel it runs
         $TERM                           ends the actor
       to the validator:
         FOUND job_id nonce hash         a nonce that meets the difficulty
@@ -28,32 +37,41 @@
 */
 
 #include "zc_actors.h"
-#include <openssl/sha.h>
-
-//  OpenSSL 3 deprecates the low-level SHA256_* calls, but only they give
-//  one compression from a kept midstate (SHA256_Transform): the warning
-//  is silenced here, in the files that mine, and nowhere else.
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 
-#define S_CHECK_EVERY   1024        //  nonces between looks at the generation
 #define S_MAX_THREADS   256         //  hashing threads, at most
+
+//  One job, shared by the threads that mine it; the last to let go frees it
+typedef struct {
+    atomic_int refs;            //  holders: the pool and threads in it
+    uint64_t generation;        //  the pool's generation it belongs to
+    uint64_t job_id;            //  validator's id for the job
+    int difficulty;             //  leading '0' hex digits wanted
+    char *preimage;             //  what is hashed before the nonce
+    atomic_uint_fast64_t next;  //  next chunk of the order to hand out
+    atomic_uint_fast64_t found; //  earliest chunk with a winner, or UINT64_MAX
+    atomic_uint_fast64_t *held; //  per thread: the chunk it holds (a lower
+                                //  bound of it while claiming), or UINT64_MAX
+    atomic_bool reported;       //  the answer went out
+    pthread_mutex_t lock;       //  guards nonce and digest
+    uint64_t nonce;             //  the winner of chunk `found`
+    uint8_t digest [32];        //  its hash
+} s_job_t;
 
 //  The job every thread works on, guarded by lock
 typedef struct {
     pthread_mutex_t lock;       //  guards the fields below it
     pthread_cond_t changed;     //  signalled when generation moves
     atomic_uint_fast64_t generation;   //  bumped on every JOB and STOP
-    char *preimage;             //  current preimage, or NULL when stopped
-    int difficulty;             //  leading '0' hex digits wanted
-    uint64_t job_id;            //  validator's id for the job
+    s_job_t *job;               //  current job, or NULL when stopped
     bool quit;                  //  threads must exit
     atomic_uint_fast64_t hashes;       //  nonces tried, all threads
     atomic_int busy;            //  threads inside a job right now
     char *endpoint;             //  where threads PUSH what they find
     int threads;                //  how many threads
+    int kernel;                 //  ZC_POW_... kernel every thread runs
 } s_shared_t;
 
 //  One hashing thread's identity
@@ -63,116 +81,119 @@ typedef struct {
     pthread_t thread;           //  its thread
 } s_worker_t;
 
-//  What one thread hashes for each nonce: the last block or two of the
-//  message, laid out by hand (preimage tail, nonce digits, the 0x80 pad
-//  byte, zeros, the message length in bits), so a nonce costs only the
-//  compressions themselves.  Digits are stepped in place; the layout is
-//  redone only when the nonce gains a digit.
-typedef struct {
-    SHA_LONG midstate [8];      //  state after the preimage's whole blocks
-    size_t whole;               //  bytes those blocks hold
-    unsigned char block [2 * SHA256_CBLOCK];    //  the final block(s)
-    size_t tail;                //  preimage bytes at the start of block
-    size_t digits;              //  nonce digits after them
-    size_t blocks;              //  1 or 2 final blocks
-    uint64_t nonce;             //  the nonce the digits spell
-} s_work_t;
-
-//  Lays out the final block(s) for work->nonce.
-static void
-s_work_layout (s_work_t *work)
+//  A new job holding one reference (the pool's); takes the preimage.
+static s_job_t *
+s_job_new (char *preimage, int difficulty, uint64_t job_id, uint64_t generation, int threads)
 {
-    char digits [24];
-    size_t count = 0;
-    uint64_t n = work->nonce;
-    do {
-        digits [count++] = (char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-    unsigned char *cursor = work->block + work->tail;
-    for (size_t i = 0; i < count; i++)
-        *cursor++ = (unsigned char) digits [count - 1 - i];
-    work->digits = count;
-    size_t used = work->tail + count;
-    work->blocks = used + 9 <= SHA256_CBLOCK? 1: 2;
-    size_t end = work->blocks * SHA256_CBLOCK;
-    work->block [used] = 0x80;
-    memset (work->block + used + 1, 0, end - used - 1);
-    uint64_t bits = (uint64_t) (work->whole + used) * 8;
-    for (int i = 0; i < 8; i++)
-        work->block [end - 1 - i] = (unsigned char) (bits >> (8 * i));
+    s_job_t *job = (s_job_t *) zmalloc (sizeof (s_job_t));
+    atomic_init (&job->refs, 1);
+    job->generation = generation;
+    job->job_id = job_id;
+    job->difficulty = difficulty;
+    job->preimage = preimage;
+    atomic_init (&job->next, 0);
+    atomic_init (&job->found, UINT64_MAX);
+    job->held = (atomic_uint_fast64_t *) zmalloc ((size_t) threads * sizeof (atomic_uint_fast64_t));
+    for (int i = 0; i < threads; i++)
+        atomic_init (&job->held [i], UINT64_MAX);
+    atomic_init (&job->reported, false);
+    pthread_mutex_init (&job->lock, NULL);
+    return job;
 }
 
-//  Moves to nonce + step, stepping the decimal digits in place.
+//  Drops one reference; the last frees the job.
 static void
-s_work_step (s_work_t *work, uint64_t step)
+s_job_release (s_job_t **job_p)
 {
-    work->nonce += step;
-    unsigned char *digit = work->block + work->tail + work->digits - 1;
-    unsigned carry = (unsigned) step;
-    while (carry && digit >= work->block + work->tail) {
-        unsigned value = (unsigned) (*digit - '0') + carry;
-        *digit-- = (unsigned char) ('0' + value % 10);
-        carry = value / 10;
+    s_job_t *job = *job_p;
+    if (job && atomic_fetch_sub (&job->refs, 1) == 1) {
+        pthread_mutex_destroy (&job->lock);
+        free (job->held);
+        free (job->preimage);
+        free (job);
     }
-    if (carry)
-        s_work_layout (work);           //  one digit more
+    *job_p = NULL;
 }
 
-//  True if the state's hex form starts with difficulty zeros.
+//  What a thread's search asks between stretches of nonces
+typedef struct {
+    s_shared_t *shared;
+    s_job_t *job;
+    uint64_t chunk;             //  the chunk being searched
+} s_going_t;
+
+//  Keep going while the job is current and no earlier chunk has won.
 static bool
-s_meets (const SHA_LONG *h, int difficulty)
+s_going (void *arg, uint64_t next)
 {
-    int word = 0;
-    for (; difficulty >= 8; difficulty -= 8)
-        if (h [word++])
-            return false;
-    return difficulty == 0 || (h [word] >> (32 - 4 * difficulty)) == 0;
+    s_going_t *going = (s_going_t *) arg;
+    (void) next;
+    return atomic_load (&going->shared->generation) == going->job->generation
+        && atomic_load (&going->job->found) > going->chunk;
 }
 
-//  Mines one job until a nonce is found or the generation moves on.
+//  Sends the job's answer if it has one and no thread holds an earlier
+//  chunk (which could hold an earlier winner); once per job.
 static void
-s_mine (s_worker_t *worker, zsock_t *found, const char *preimage, int difficulty,
-        uint64_t job_id, uint64_t generation)
+s_report (s_shared_t *shared, s_job_t *job, zsock_t *found)
+{
+    uint64_t winner = atomic_load (&job->found);
+    if (winner == UINT64_MAX)
+        return;
+    for (int i = 0; i < shared->threads; i++)
+        if (atomic_load (&job->held [i]) < winner)
+            return;                     //  that thread reports when done
+    bool expected = false;
+    if (!atomic_compare_exchange_strong (&job->reported, &expected, true))
+        return;
+    char hash [ZC_HASH_HEX + 1];
+    pthread_mutex_lock (&job->lock);
+    zc_hex_encode (job->digest, sizeof job->digest, hash);
+    uint64_t nonce = job->nonce;
+    pthread_mutex_unlock (&job->lock);
+    zsock_send (found, "s888s", "FOUND", job->job_id, job->generation, nonce, hash);
+}
+
+//  Mines one job: chunks in order until the job is done or moves on.
+static void
+s_mine (s_worker_t *worker, zsock_t *found, s_job_t *job)
 {
     s_shared_t *shared = worker->shared;
-    size_t length = strlen (preimage);
-    s_work_t work;
-    work.whole = length - length % SHA256_CBLOCK;
-    SHA256_CTX context;
-    SHA256_Init (&context);
-    SHA256_Update (&context, preimage, work.whole);
-    memcpy (work.midstate, context.h, sizeof work.midstate);
-    work.tail = length - work.whole;
-    memcpy (work.block, preimage + work.whole, work.tail);
-    work.nonce = (uint64_t) worker->number;
-    s_work_layout (&work);
-    uint64_t stride = (uint64_t) shared->threads;
-    if (difficulty > 64)
-        difficulty = 64;
-
-    while (true) {
-        for (int i = 0; i < S_CHECK_EVERY; i++, s_work_step (&work, stride)) {
-            memcpy (context.h, work.midstate, sizeof work.midstate);
-            SHA256_Transform (&context, work.block);
-            if (work.blocks == 2)
-                SHA256_Transform (&context, work.block + SHA256_CBLOCK);
-            if (s_meets (context.h, difficulty)) {
-                unsigned char digest [SHA256_DIGEST_LENGTH];
-                for (int word = 0; word < 8; word++)
-                    for (int byte = 0; byte < 4; byte++)
-                        digest [word * 4 + byte] = (unsigned char) (context.h [word] >> (24 - 8 * byte));
-                char hash [ZC_HASH_HEX + 1];
-                zc_hex_encode (digest, sizeof digest, hash);
-                atomic_fetch_add (&shared->hashes, (uint64_t) i + 1);
-                zsock_send (found, "s888s", "FOUND", job_id, generation, work.nonce, hash);
-                return;
+    atomic_uint_fast64_t *held = &job->held [worker->number];
+    zc_pow_t *pow = zc_pow_new (shared->kernel, job->preimage, strlen (job->preimage),
+                                job->difficulty);
+    uint64_t chunks = zc_pow_chunks (pow);
+    s_going_t going = { shared, job, 0 };
+    while (atomic_load (&shared->generation) == job->generation) {
+        //  Publish a lower bound before claiming: a thread that sees no
+        //  holder below its winner may report it (see s_report)
+        atomic_store (held, atomic_load (&job->next));
+        uint64_t chunk = atomic_fetch_add (&job->next, 1);
+        atomic_store (held, chunk);
+        if (chunk >= chunks || chunk >= atomic_load (&job->found))
+            break;                      //  done: nothing earlier is left
+        uint64_t from, to, nonce = 0, tried = 0;
+        uint8_t digest [32];
+        zc_pow_chunk (pow, chunk, &from, &to);
+        going.chunk = chunk;
+        int rc = zc_pow_search (pow, from, to, &nonce, digest, &tried, s_going, &going);
+        atomic_fetch_add (&shared->hashes, tried);
+        if (rc == 1) {
+            pthread_mutex_lock (&job->lock);
+            if (chunk < atomic_load (&job->found)) {
+                job->nonce = nonce;
+                memcpy (job->digest, digest, sizeof job->digest);
+                atomic_store (&job->found, chunk);
             }
+            pthread_mutex_unlock (&job->lock);
         }
-        atomic_fetch_add (&shared->hashes, S_CHECK_EVERY);
-        if (atomic_load (&shared->generation) != generation)
-            return;
+        atomic_store (held, UINT64_MAX);
+        s_report (shared, job, found);
     }
+    atomic_store (held, UINT64_MAX);
+    zc_pow_destroy (&pow);
+    if (atomic_load (&shared->generation) == job->generation)
+        s_report (shared, job, found);
 }
 
 //  A hashing thread: waits for a job, mines it, repeats.
@@ -204,16 +225,16 @@ s_worker_main (void *args)
             break;
         }
         seen = atomic_load (&shared->generation);
-        char *preimage = shared->preimage? strdup (shared->preimage): NULL;
-        int difficulty = shared->difficulty;
-        uint64_t job_id = shared->job_id;
+        s_job_t *job = shared->job;
+        if (job)
+            atomic_fetch_add (&job->refs, 1);
         pthread_mutex_unlock (&shared->lock);
-        if (preimage) {
+        if (job) {
             atomic_fetch_add (&shared->busy, 1);
-            s_mine (worker, found, preimage, difficulty, job_id, seen);
+            s_mine (worker, found, job);
             atomic_fetch_sub (&shared->busy, 1);
+            s_job_release (&job);
         }
-        free (preimage);
     }
     zsock_destroy (&found);
     return NULL;
@@ -224,11 +245,11 @@ static void
 s_set_job (s_shared_t *shared, char *preimage, int difficulty, uint64_t job_id)
 {
     pthread_mutex_lock (&shared->lock);
-    free (shared->preimage);
-    shared->preimage = preimage;
-    shared->difficulty = difficulty;
-    shared->job_id = job_id;
-    atomic_fetch_add (&shared->generation, 1);
+    s_job_release (&shared->job);
+    uint64_t generation = atomic_load (&shared->generation) + 1;
+    if (preimage)
+        shared->job = s_job_new (preimage, difficulty, job_id, generation, shared->threads);
+    atomic_store (&shared->generation, generation);
     pthread_cond_broadcast (&shared->changed);
     pthread_mutex_unlock (&shared->lock);
 }
@@ -236,7 +257,8 @@ s_set_job (s_shared_t *shared, char *preimage, int difficulty, uint64_t job_id)
 void
 zc_miner_actor (zsock_t *pipe, void *args)
 {
-    int threads = args? *(int *) args: 0;
+    zc_node_config_t *config = (zc_node_config_t *) args;
+    int threads = config? config->miner_threads: 0;
     if (threads <= 0)
         threads = (int) sysconf (_SC_NPROCESSORS_ONLN);
     if (threads <= 0)
@@ -244,16 +266,36 @@ zc_miner_actor (zsock_t *pipe, void *args)
     if (threads > S_MAX_THREADS)
         threads = S_MAX_THREADS;
 
-    s_shared_t shared = { .threads = threads };
+    //  The config reader refuses a forced kernel this CPU lacks; here
+    //  one that cannot run (a caller that skipped the check) falls back
+    int kernel = config && config->miner_kernel >= 0? config->miner_kernel: zc_pow_kernel_best ();
+    const char *unusable = zc_pow_kernel_unusable (kernel);
+    if (unusable) {
+        zc_log_error ("%s: miner kernel %s: %s; mining with %s",
+                    config && config->name? config->name: "miner", zc_pow_kernel_name (kernel),
+                    unusable, zc_pow_kernel_name (zc_pow_kernel_best ()));
+        kernel = zc_pow_kernel_best ();
+    }
+    if (config && config->name)
+        zc_log_info ("%s: miner pool: %d thread%s, kernel %s (%d lanes%s)", config->name, threads,
+                   threads == 1? "": "s", zc_pow_kernel_name (kernel),
+                   zc_pow_kernel_lanes (kernel),
+                   config->miner_kernel >= 0? ", set by miner_kernel": ", the fastest this CPU has");
+    s_shared_t shared = { .threads = threads, .kernel = kernel };
     pthread_mutex_init (&shared.lock, NULL);
     pthread_cond_init (&shared.changed, NULL);
     atomic_init (&shared.generation, 0);
     atomic_init (&shared.hashes, 0);
     atomic_init (&shared.busy, 0);
-    shared.endpoint = zsys_sprintf ("inproc://zc-miner-%p", (void *) &shared);
+    //  A name no other pool ever had: a pool started where the last one
+    //  ended would find its stack address, and an inproc name that ZeroMQ
+    //  may not have released yet (the bind failed, every FOUND was lost)
+    static atomic_uint pools;
+    shared.endpoint = zsys_sprintf ("inproc://zc-miner-%u", atomic_fetch_add (&pools, 1));
     zsock_t *found = zsock_new (ZMQ_PULL);
     zsock_set_rcvhwm (found, 0);
-    zsock_bind (found, "%s", shared.endpoint);
+    if (zsock_bind (found, "%s", shared.endpoint) != 0)
+        zc_log_error ("miner: cannot bind %s: %s", shared.endpoint, zmq_strerror (zmq_errno ()));
 
     s_worker_t *workers = (s_worker_t *) zmalloc ((size_t) threads * sizeof (s_worker_t));
     for (int i = 0; i < threads; i++) {
@@ -288,6 +330,9 @@ zc_miner_actor (zsock_t *pipe, void *args)
             if (command && streq (command, "STOP"))
                 s_set_job (&shared, NULL, 0, 0);
             else
+            if (command && streq (command, "KERNEL"))
+                zsock_send (pipe, "si", zc_pow_kernel_name (kernel), zc_pow_kernel_lanes (kernel));
+            else
             if (command && streq (command, "STATS"))
                 zsock_send (pipe, "8i", (uint64_t) atomic_load (&shared.hashes),
                             (int) atomic_load (&shared.busy));
@@ -321,7 +366,7 @@ zc_miner_actor (zsock_t *pipe, void *args)
         pthread_join (workers [i].thread, NULL);
     free (workers);
     zsock_destroy (&found);
-    free (shared.preimage);
+    s_job_release (&shared.job);
     free (shared.endpoint);
     pthread_mutex_destroy (&shared.lock);
     pthread_cond_destroy (&shared.changed);

@@ -159,7 +159,7 @@ s_self_start (self_t *self)
     }
     free (path);
     if (rc == 0)
-        self->miner = zactor_new (zc_miner_actor, &config->miner_threads);
+        self->miner = zactor_new (zc_miner_actor, config);
     if (rc == 0 && !s_miner_allowed (self, zc_keys_public_b64 (self->keys)))
         zc_log_warning ("%s: network/permissioned: this node's key %s may not mine; it only"
                       " validates and relays", config->name, zc_keys_public_b64 (self->keys));

@@ -21,6 +21,7 @@
             miners = 0              # hashing threads per node, 0 = cores
             permissioned = no       # yes: only allowed keys' blocks count
             miner_keys = "K1, K2"   # allowed besides the pinned node keys
+            miner_kernel = auto     # auto | avx512 | avx2 | sha-ni | portable
         node
             n1
                 host = 127.0.0.1
@@ -162,6 +163,35 @@ s_get_int (zc_config_t *self, zconfig_t *section, const char *where, const char 
     return NULL;
 }
 
+//  Reads an optional miner_kernel key into *kernel_p (-1: auto), left as
+//  it is when the key is absent; a kernel this CPU cannot run is an error.
+static char *
+s_get_kernel (zc_config_t *self, zconfig_t *section, const char *where, int *kernel_p)
+{
+    zconfig_t *item = zconfig_locate (section, "miner_kernel");
+    if (!item)
+        return NULL;
+    const char *name = zconfig_value (item);
+    if (name && streq (name, "auto")) {
+        *kernel_p = -1;
+        return NULL;
+    }
+    int kernel = zc_pow_kernel_lookup (name);
+    if (kernel < 0)
+        return zsys_sprintf ("%s: %s/miner_kernel: must be auto, avx512, avx2, sha-ni or "
+                             "portable (got '%s')", self->path, where, name? name: "");
+    const char *unusable = zc_pow_kernel_unusable (kernel);
+    if (unusable) {
+        char *usable = zc_pow_kernel_list ();
+        char *error = zsys_sprintf ("%s: %s/miner_kernel: cannot use %s here: %s "
+                                    "(usable: %s)", self->path, where, name, unusable, usable);
+        free (usable);
+        return error;
+    }
+    *kernel_p = kernel;
+    return NULL;
+}
+
 //  Checks that a section has only the keys we know, so typos are caught.
 static char *
 s_check_keys (zc_config_t *self, zconfig_t *section, const char *where,
@@ -266,12 +296,13 @@ s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
     net->max_message = ZC_MAX_MESSAGE;
     net->max_mempool = 100000;
     net->miner_threads = 0;
+    net->miner_kernel = -1;
     zconfig_t *section = zconfig_locate (root, "network");
     if (!section)
         return NULL;
     static const char *known [] = { "difficulty", "max_block_txs", "tx_policy",
                                     "max_message", "max_mempool", "miners",
-                                    "permissioned", "miner_keys", NULL };
+                                    "permissioned", "miner_keys", "miner_kernel", NULL };
     char *error = s_check_keys (self, section, "network", known);
     long long value = net->difficulty;
     if (!error && !(error = s_get_int (self, section, "network", "difficulty", 0, 32, &value)))
@@ -289,6 +320,8 @@ s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
     value = net->miner_threads;
     if (!error && !(error = s_get_int (self, section, "network", "miners", 0, 256, &value)))
         net->miner_threads = (int) value;
+    if (!error)
+        error = s_get_kernel (self, section, "network", &net->miner_kernel);
     if (!error) {
         const char *policy = zconfig_get (section, "tx_policy", "verify");
         if (streq (policy, "verify"))
@@ -311,7 +344,8 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
 {
     const char *name = zconfig_name (section);
     char *where = zsys_sprintf ("node/%s", name);
-    static const char *known [] = { "host", "port", "data", "peers", "miners", "key", NULL };
+    static const char *known [] = { "host", "port", "data", "peers", "miners", "key",
+                                    "miner_kernel", NULL };
     char *error = s_check_keys (self, section, where, known);
     zc_node_config_t *node = (zc_node_config_t *) zmalloc (sizeof (zc_node_config_t));
     *node = *net;
@@ -344,6 +378,8 @@ s_read_node (zc_config_t *self, zconfig_t *section, const zc_node_config_t *net)
     value = node->miner_threads;
     if (!error && !(error = s_get_int (self, section, where, "miners", 0, 256, &value)))
         node->miner_threads = (int) value;
+    if (!error)
+        error = s_get_kernel (self, section, where, &node->miner_kernel);
     node->host = strdup (host);
     node->data = s_data_path (self, data);
 
