@@ -556,6 +556,9 @@ int64_t zc_chain_lowest_held (zc_chain_t *self);
 bool zc_chain_has_tx (zc_chain_t *self, const char *tx_id);
 //  True if a block with that hash is held, on the main chain or aside.
 bool zc_chain_has_block (zc_chain_t *self, const char *hash);
+//  True if a block held aside does not lead back to the main chain through
+//  the blocks aside: its ancestors are still missing.
+bool zc_chain_aside_orphan (zc_chain_t *self, const char *hash);
 size_t zc_chain_aside_count (zc_chain_t *self);
 
 //  Offers a block that passed zc_block_check, taking ownership.  On

@@ -410,7 +410,15 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
     int64_t index = zc_block_index (block);
     if (zc_chain_has_block (self->chain, zc_block_hash (block))) {
         //  Already held (relays bring each block several times): a block
-        //  claiming a known hash with other contents could never replace it
+        //  claiming a known hash with other contents could never replace it.
+        //  One held aside whose ancestors are still missing is news for
+        //  sync, though: a peer that serves it serves what leads to it
+        if (*peer && zc_chain_aside_orphan (self->chain, zc_block_hash (block))) {
+            int64_t from = zc_sync_orphan (self->sync, peer, index,
+                                           zc_chain_height (self->chain), zclock_mono ());
+            if (from)
+                s_request_blocks (self, peer, from);
+        }
         zc_block_destroy (&block);
         if (conn)
             zc_link_done (self->listener, conn);

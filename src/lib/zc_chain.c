@@ -365,6 +365,27 @@ zc_chain_has_block (zc_chain_t *self, const char *hash)
         || s_main_index (self, hash) >= 0;
 }
 
+//  True if the block is held aside and what leads to it is not all held:
+//  following prev_hash through the blocks aside never reaches the main
+//  chain.  Such a block arriving again is news for sync (its ancestors are
+//  still wanted), not a duplicate to drop.  The walk is bounded by the
+//  blocks aside.
+bool
+zc_chain_aside_orphan (zc_chain_t *self, const char *hash)
+{
+    zc_block_t *block = (zc_block_t *) zhashx_lookup (self->aside, hash);
+    for (size_t steps = 0; block && steps <= zhashx_size (self->aside); steps++) {
+        const char *parent = zc_block_prev_hash (block);
+        if (s_main_index (self, parent) >= 0)
+            return false;
+        zc_block_t *next = (zc_block_t *) zhashx_lookup (self->aside, parent);
+        if (!next)
+            return true;
+        block = next;
+    }
+    return false;
+}
+
 size_t
 zc_chain_aside_count (zc_chain_t *self)
 {

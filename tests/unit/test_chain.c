@@ -224,6 +224,8 @@ START_TEST (test_tie_break)
     ck_assert_int_eq (zc_chain_height (chain), 1);
     ck_assert_uint_eq (zc_chain_aside_count (chain), 1);
     ck_assert (zc_chain_has_block (chain, zc_block_hash (high)));
+    //  Aside, but its parent is on the main chain: nothing to fetch
+    ck_assert (!zc_chain_aside_orphan (chain, zc_block_hash (high)));
 
     //  Lower hash: switch, detaching the tip
     zc_block_t *low = s_block_vs (keys, genesis, NULL, 0, zc_block_hash (tip), false);
@@ -355,6 +357,10 @@ START_TEST (test_orphan)
     s_offer (chain, two, ZC_CHAIN_ORPHAN);
     ck_assert_uint_eq (zc_chain_aside_count (chain), 2);
     ck_assert_int_eq (zc_chain_height (chain), 0);
+    //  Both lack what leads to them (sync must still fetch block 1)
+    ck_assert (zc_chain_aside_orphan (chain, zc_block_hash (three)));
+    ck_assert (zc_chain_aside_orphan (chain, zc_block_hash (two)));
+    ck_assert (!zc_chain_aside_orphan (chain, zc_block_hash (one)));     //  not held
 
     zc_plan_t *plan = s_offer (chain, one, ZC_CHAIN_SWITCH);
     ck_assert_int_eq (plan->fork_height, 0);
@@ -367,6 +373,7 @@ START_TEST (test_orphan)
     ck_assert_int_eq (zc_chain_height (chain), 3);
     ck_assert_str_eq (zc_chain_tip_hash (chain), zc_block_hash (three));
     ck_assert_uint_eq (zc_chain_aside_count (chain), 0);
+    ck_assert (!zc_chain_aside_orphan (chain, zc_block_hash (three)));
 
     zc_block_destroy (&one);
     zc_block_destroy (&two);
