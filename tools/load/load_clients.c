@@ -18,38 +18,16 @@
 //  ---------------------------------------------------------------------
 //  Sockets
 
-//  Resolves "host:port" (IPv6 as [addr]:port).  Returns 0 or -1 with a
-//  message on stderr.
+//  Resolves "host:port" or "[v6]:port" (zc_net's forms).  Returns 0 or
+//  -1 with a message on stderr.
 int
 load_resolve (const char *address, struct sockaddr_storage *addr, socklen_t *length_p)
 {
-    char host [256];
-    const char *colon = strrchr (address, ':');
-    const char *port = colon? colon + 1: NULL;
-    size_t length = colon? (size_t) (colon - address): 0;
-    if (length > 1 && address [0] == '[' && address [length - 1] == ']') {
-        address++;
-        length -= 2;
-    }
-    uint64_t number = 0;
-    if (!colon || length == 0 || length >= sizeof host || !load_parse_uint (port, 1, 65535, &number)) {
-        fprintf (stderr, "zchain-load: '%s' is not HOST:PORT\n", address);
+    const char *error = NULL;
+    if (zc_net_resolve (address, addr, length_p, &error) != 0) {
+        fprintf (stderr, "zchain-load: cannot use '%s': %s\n", address, error);
         return -1;
     }
-    memcpy (host, address, length);
-    host [length] = 0;
-    struct addrinfo hints, *result = NULL;
-    memset (&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo (host, port, &hints, &result);
-    if (rc != 0 || !result) {
-        fprintf (stderr, "zchain-load: cannot resolve %s: %s\n", host, gai_strerror (rc));
-        return -1;
-    }
-    memcpy (addr, result->ai_addr, result->ai_addrlen);
-    *length_p = result->ai_addrlen;
-    freeaddrinfo (result);
     return 0;
 }
 
@@ -58,18 +36,7 @@ load_resolve (const char *address, struct sockaddr_storage *addr, socklen_t *len
 static int
 s_connect_start (load_target_t *target)
 {
-    int fd = socket (target->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect (fd, (struct sockaddr *) &target->addr, target->addr_len) == 0
-    ||  errno == EINPROGRESS)
-        return fd;
-    int saved = errno;
-    close (fd);
-    errno = saved;
-    return -1;
+    return zc_net_dial (&target->addr, target->addr_len);
 }
 
 //  Checks a target answers TCP before anything else is done, so a wrong

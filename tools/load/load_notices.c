@@ -14,20 +14,14 @@
 int
 load_listen (const char *address)
 {
-    struct sockaddr_storage addr;
-    socklen_t length = 0;
-    if (load_resolve (address, &addr, &length))
-        return -1;
-    int fd = socket (addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    if (fd >= 0)
-        setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (fd < 0 || bind (fd, (struct sockaddr *) &addr, length) || listen (fd, 4096)) {
-        fprintf (stderr, "zchain-load: cannot listen on %s: %s\n", address, strerror (errno));
-        if (fd >= 0)
-            close (fd);
-        return -1;
-    }
+    char host [256];
+    int port;
+    errno = 0;
+    int fd = zc_net_split (address, host, sizeof host, &port) == 0?
+             zc_net_listen (host, port, 4096): -1;
+    if (fd < 0)
+        fprintf (stderr, "zchain-load: cannot listen on %s: %s\n", address,
+                 errno? strerror (errno): "not HOST:PORT or [IPv6]:PORT");
     return fd;
 }
 
@@ -129,7 +123,8 @@ void
 load_notify_accept (load_t *self)
 {
     while (true) {
-        int fd = accept4 (self->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        char peer [ZC_NET_ADDRESS_MAX];
+        int fd = zc_net_accept (self->listener, peer, sizeof peer);
         if (fd < 0)
             return;
         if (zlistx_size (self->notifies) >= LOAD_MAX_NOTIFY) {
