@@ -111,8 +111,7 @@ static void
 s_print_logs (void)
 {
     fprintf (stderr, "test_gateway: files of the failed test are in %s\n", harness_dir ());
-    for (size_t i = 0; i < s_harness.proc_count; i++)
-        harness_print_tail (s_harness.procs [i].name, s_harness.procs [i].log);
+    harness_print_logs ();
 }
 
 //  Waits until a node answers ping, like harness_node_wait_ready, but
