@@ -718,6 +718,14 @@ int zc_net_accept (int listen_fd, char *address, size_t size);
 //  Formats a socket address as "host:port" or "[v6]:port".
 void zc_net_address_text (const struct sockaddr_storage *addr, char *address, size_t size);
 
+//  The port of a JSON member, an integer 1..65535; 0 if it is not one.
+int zc_net_port_of (const cJSON *item);
+
+//  The address named by a protocol object's "host" and "port" (a node_list
+//  entry, a node_discovery), or NULL if either is not of its form.
+//  Caller frees.
+char *zc_net_address_of (const cJSON *object);
+
 //  =========================================================================
 //  Protocol replies shared by every server
 //  =========================================================================

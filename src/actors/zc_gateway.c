@@ -626,15 +626,10 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
         //  The gateway's nodes are the file's plus those the nodes know
         const cJSON *entry;
         cJSON_ArrayForEach (entry, cJSON_GetObjectItemCaseSensitive (message, "nodes")) {
-            const cJSON *host = cJSON_GetObjectItemCaseSensitive (entry, "host");
-            const cJSON *port = cJSON_GetObjectItemCaseSensitive (entry, "port");
-            if (cJSON_IsString (host) && zc_host_valid (host->valuestring) && cJSON_IsNumber (port)
-            &&  port->valuedouble >= 1 && port->valuedouble <= 65535
-            &&  port->valuedouble == (double) (int) port->valuedouble) {
-                char *address = zc_net_join (host->valuestring, (int) port->valuedouble);
+            char *address = zc_net_address_of (entry);
+            if (address)
                 s_node_add (self, address);
-                free (address);
-            }
+            free (address);
         }
         zc_link_done (self->bridge, conn);
     }

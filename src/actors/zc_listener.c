@@ -242,18 +242,6 @@ s_node_list (self_t *self)
     return reply;
 }
 
-//  A port member: an integer 1..65535, checked before any cast; 0 if not.
-static int
-s_port (const cJSON *item)
-{
-    if (!cJSON_IsNumber (item))
-        return 0;
-    double value = item->valuedouble;
-    if (!(value >= 1 && value <= 65535) || value != (double) (int) value)
-        return 0;
-    return (int) value;
-}
-
 //  Learns peers from a node_list reply; entries of the wrong form are
 //  skipped and counted.
 static void
@@ -265,16 +253,15 @@ s_learn_peers (self_t *self, const char *address, const cJSON *message)
     cJSON_ArrayForEach (node, nodes) {
         if (seen++ >= S_MAX_LEARN)
             break;
-        const cJSON *host = cJSON_GetObjectItemCaseSensitive (node, "host");
-        int port = s_port (cJSON_GetObjectItemCaseSensitive (node, "port"));
-        if (cJSON_IsString (host) && zc_host_valid (host->valuestring) && port) {
-            char *entry = zsys_sprintf ("%s:%d", host->valuestring, port);
-            if (!zhashx_lookup (self->forgotten, entry))
-                s_peer_add (self, host->valuestring, port);
-            free (entry);
-        }
-        else
+        char *entry = zc_net_address_of (node);
+        char host [ZC_HOST_MAX + 1];
+        int port;
+        if (entry && !zhashx_lookup (self->forgotten, entry)
+        &&  zc_net_split (entry, host, sizeof host, &port) == 0)
+            s_peer_add (self, host, port);
+        if (!entry)
             skipped++;
+        free (entry);
     }
     if (skipped)
         zc_log_warning ("%s: node_list from %s: skipped %d entries without a valid host and port",
@@ -390,14 +377,14 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         if (!cJSON_IsString (host) || !zc_host_valid (host->valuestring))
             s_error (self, conn, address, "node_discovery \"host\" must be a host name or address");
         else
-        if (!s_port (port))
+        if (!zc_net_port_of (port))
             s_error (self, conn, address, "node_discovery \"port\" must be an integer 1..65535");
         else {
             //  The peer itself says it is back: it may be learnt again
-            char *entry = zsys_sprintf ("%s:%d", host->valuestring, s_port (port));
+            char *entry = zc_net_address_of (message);
             zhashx_delete (self->forgotten, entry);
             free (entry);
-            s_peer_add (self, host->valuestring, s_port (port));
+            s_peer_add (self, host->valuestring, zc_net_port_of (port));
             zc_link_reply (self->bridge, conn, s_node_list (self));
         }
     }

@@ -291,3 +291,30 @@ zc_net_accept (int listen_fd, char *address, size_t size)
     zc_net_address_text (&addr, address, size);
     return fd;
 }
+
+//  The port of a JSON member: an integer 1..65535, checked before it is
+//  cast; 0 if it is anything else.
+int
+zc_net_port_of (const cJSON *item)
+{
+    if (!cJSON_IsNumber (item))
+        return 0;
+    double value = item->valuedouble;
+    if (!(value >= 1 && value <= 65535) || value != (double) (int) value)
+        return 0;
+    return (int) value;
+}
+
+//  The address a protocol object names with "host" and "port" (an entry
+//  of node_list, a node_discovery): NULL unless the host has the form of
+//  a host (zc_host_valid) and the port is an integer 1..65535.  Caller
+//  frees.
+char *
+zc_net_address_of (const cJSON *object)
+{
+    const cJSON *host = cJSON_GetObjectItemCaseSensitive (object, "host");
+    int port = zc_net_port_of (cJSON_GetObjectItemCaseSensitive (object, "port"));
+    if (!cJSON_IsString (host) || !zc_host_valid (host->valuestring) || !port)
+        return NULL;
+    return zc_net_join (host->valuestring, port);
+}

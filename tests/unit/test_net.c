@@ -189,6 +189,41 @@ START_TEST (test_connect_errors)
 }
 END_TEST
 
+//  node_list entries and node_discovery name a peer by "host" and "port":
+//  one reader for both, every form checked before a cast.
+START_TEST (test_address_of)
+{
+    struct { const char *json; const char *address; } cases [] = {
+        { "{\"host\":\"127.0.0.1\",\"port\":13246}", "127.0.0.1:13246" },
+        { "{\"host\":\"::1\",\"port\":13246}", "[::1]:13246" },
+        { "{\"host\":\"node-2.example\",\"port\":1}", "node-2.example:1" },
+        { "{\"host\":\"127.0.0.1\",\"port\":0}", NULL },
+        { "{\"host\":\"127.0.0.1\",\"port\":65536}", NULL },
+        { "{\"host\":\"127.0.0.1\",\"port\":1e300}", NULL },
+        { "{\"host\":\"127.0.0.1\",\"port\":13246.5}", NULL },
+        { "{\"host\":\"127.0.0.1\",\"port\":\"13246\"}", NULL },
+        { "{\"host\":\"bad host\",\"port\":13246}", NULL },
+        { "{\"host\":\"\",\"port\":13246}", NULL },
+        { "{\"host\":7,\"port\":13246}", NULL },
+        { "{\"port\":13246}", NULL },
+        { "[]", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        cJSON *json = cJSON_Parse (cases [i].json);
+        ck_assert_ptr_nonnull (json);
+        char *address = zc_net_address_of (json);
+        if (cases [i].address)
+            ck_assert_msg (address && streq (address, cases [i].address), "%s gave %s",
+                           cases [i].json, address? address: "NULL");
+        else
+            ck_assert_msg (!address, "%s gave %s, expected NULL", cases [i].json, address);
+        free (address);
+        cJSON_Delete (json);
+    }
+    ck_assert_int_eq (zc_net_port_of (NULL), 0);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -200,6 +235,7 @@ main (void)
     tcase_add_test (tcase, test_sockets_ipv4);
     tcase_add_test (tcase, test_sockets_ipv6);
     tcase_add_test (tcase, test_connect_errors);
+    tcase_add_test (tcase, test_address_of);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }
