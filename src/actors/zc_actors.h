@@ -96,6 +96,8 @@ int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int po
 //  zc_bridge.c): an inproc PAIR bound or connected at zc_endpoint (role,
 //  name), answers, and receiving one MSG.
 zsock_t *zc_link_new (const char *role, const char *name, bool bind);
+//  A bridge's answer link: PULL (bind) in the bridge, PUSH elsewhere.
+zsock_t *zc_link_answers_new (const char *name, bool bind);
 void zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply);
 void zc_link_done (zsock_t *link, uint32_t conn);
 void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
@@ -106,6 +108,54 @@ int zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **
 typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
                                const char *data, size_t size);
 void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);
+
+//  =========================================================================
+//  Typed commands between a node's listener and validator (zc_msg.c):
+//  one send function per command, one receive for all, shared by both
+//  =========================================================================
+
+typedef enum {
+    ZC_MSG_TX = 1,
+    ZC_MSG_BLOCK,
+    ZC_MSG_SYNCED,
+    ZC_MSG_PEER_STATUS,
+    ZC_MSG_STATUS,
+    ZC_MSG_GET_BLOCKS,
+    ZC_MSG_BROADCAST
+} zc_msg_id_t;
+
+typedef struct _zc_msg_t zc_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone (the object is destroyed).
+//  TX and BLOCK pass the object's ownership with the message.
+int zc_msg_send_tx (zsock_t *dest, uint32_t conn, const char *address, zc_tx_t *tx);
+int zc_msg_send_block (zsock_t *dest, uint32_t conn, const char *address, const char *peer,
+                       zc_block_t *block);
+int zc_msg_send_synced (zsock_t *dest, const char *address, int64_t count, int64_t next);
+int zc_msg_send_peer_status (zsock_t *dest, const char *address, int64_t height,
+                             const char *tip);
+int zc_msg_send_status (zsock_t *dest, uint32_t conn, uint32_t peers);
+int zc_msg_send_get_blocks (zsock_t *dest, uint32_t conn, int64_t from, int64_t limit);
+int zc_msg_send_broadcast (zsock_t *dest, const void *body, size_t size);
+//  Receives one command; NULL if interrupted, or if it was malformed
+//  (*malformed_p set; what it carried is destroyed).
+zc_msg_t *zc_msg_recv (zsock_t *source, bool *malformed_p);
+void zc_msg_destroy (zc_msg_t **self_p);
+zc_msg_id_t zc_msg_id (zc_msg_t *self);
+const char *zc_msg_name (zc_msg_id_t id);
+uint32_t zc_msg_conn (zc_msg_t *self);          //  TX BLOCK STATUS GET_BLOCKS
+const char *zc_msg_address (zc_msg_t *self);    //  TX BLOCK SYNCED PEER_STATUS
+const char *zc_msg_peer (zc_msg_t *self);       //  BLOCK ("" if unknown)
+const char *zc_msg_tip (zc_msg_t *self);        //  PEER_STATUS
+int64_t zc_msg_count (zc_msg_t *self);          //  SYNCED
+int64_t zc_msg_next (zc_msg_t *self);           //  SYNCED
+int64_t zc_msg_height (zc_msg_t *self);         //  PEER_STATUS
+int64_t zc_msg_from (zc_msg_t *self);           //  GET_BLOCKS
+int64_t zc_msg_limit (zc_msg_t *self);          //  GET_BLOCKS
+uint32_t zc_msg_peers (zc_msg_t *self);         //  STATUS
+zc_tx_t *zc_msg_take_tx (zc_msg_t *self);       //  TX: the caller's now
+zc_block_t *zc_msg_take_block (zc_msg_t *self); //  BLOCK: the caller's now
+zframe_t *zc_msg_body (zc_msg_t *self);         //  BROADCAST (still the message's)
 
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);

@@ -42,6 +42,10 @@
         DOWN address                what was sent to address may be lost:
                                     the dial failed or the connection ended
         POSTED address              a POST was sent whole and closed
+    Answer link (PULL bound at zc_endpoint ("answers", name)): REPLY, DONE,
+    CLOSE and SEND as above, from the actors behind the listener (a node's
+    validator), so their answers do not cross the listener's thread; DOWN
+    for their sends still goes to the listener.
     Every MSG gets exactly one REPLY, DONE or CLOSE, which is how the
     bridge counts requests in flight per connection.
     =========================================================================
@@ -90,6 +94,8 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *link;              //  PAIR to the listener
+    zsock_t *answers;           //  PULL: answers from actors behind the
+                                //  listener (the validator), same commands
     char *name;                 //  node instance name, for logs
     int listen_fd;              //  listening socket, or -1
     int epoll_fd;               //  epoll set of listen_fd and every fd
@@ -128,6 +134,7 @@ s_self_new (zsock_t *pipe, const char *name)
     self->unreachable = zhashx_new ();
     zhashx_set_destructor (self->unreachable, (zhashx_destructor_fn *) zstr_free);
     self->link = zc_link_new ("bridge", name, true);
+    self->answers = zc_link_answers_new (name, true);
     return self;
 }
 
@@ -195,6 +202,7 @@ s_self_destroy (self_t **self_p)
         zhashx_destroy (&self->outgoing);
         zhashx_destroy (&self->unreachable);
         zsock_destroy (&self->link);
+        zsock_destroy (&self->answers);
         free (self->name);
         free (self);
         *self_p = NULL;
@@ -514,11 +522,12 @@ s_self_handle_pipe (self_t *self)
     zmsg_destroy (&msg);
 }
 
-//  Handles REPLY / DONE / CLOSE / SEND from the listener.
+//  Handles REPLY / DONE / CLOSE / SEND / POST from the listener (link) or
+//  the actors behind it (answers).  DOWN always goes to the listener.
 static void
-s_self_handle_link (self_t *self)
+s_self_handle_link (self_t *self, zsock_t *source)
 {
-    zmsg_t *msg = zmsg_recv (self->link);
+    zmsg_t *msg = zmsg_recv (source);
     if (!msg)
         return;
     char *command = zmsg_popstr (msg);
@@ -651,10 +660,11 @@ s_self_run (self_t *self)
         zmq_pollitem_t items [] = {
             { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
             { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
-            { NULL, self->epoll_fd, ZMQ_POLLIN, 0 }
+            { NULL, self->epoll_fd, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->answers), 0, ZMQ_POLLIN, 0 }
         };
         int64_t wait = next_sweep - zclock_mono ();
-        if (zmq_poll (items, 3, wait > 0? (long) wait: 0) < 0)
+        if (zmq_poll (items, 4, wait > 0? (long) wait: 0) < 0)
             break;                      //  context terminated
         if (items [0].revents & ZMQ_POLLIN)
             s_self_handle_pipe (self);
@@ -675,9 +685,11 @@ s_self_run (self_t *self)
                 }
             }
         }
-        //  Answers from the listener: take all that are queued
+        //  Answers from the listener and the validator: take all queued
         while (zsock_events (self->link) & ZMQ_POLLIN)
-            s_self_handle_link (self);
+            s_self_handle_link (self, self->link);
+        while (zsock_events (self->answers) & ZMQ_POLLIN)
+            s_self_handle_link (self, self->answers);
         if (zclock_mono () >= next_sweep) {
             s_sweep (self);
             next_sweep = zclock_mono () + 100;

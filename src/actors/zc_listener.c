@@ -39,10 +39,11 @@
         STATUS conn peers           get_status; answer due
         GET_BLOCKS conn from limit  get_blocks; answer due
       from the validator
-        REPLY conn body / DONE conn     answers, passed to the bridge
-        CLOSE conn body             answer, then drop the connection
         BROADCAST body              send body to every peer
-        SEND address body           send body to one peer
+      Each command is sent and received by zc_msg (typed, shared by both
+      ends).  The validator's answers (REPLY / DONE / CLOSE) and its sends
+      to one peer (SEND) go straight to the bridge's answer link, not
+      through the listener.
 
     Notifier link (PAIR bound at zc_endpoint ("notices", name)), so that
     block notices go out through the bridge like everything else:
@@ -337,9 +338,9 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
         if (self->config->verify_txs && count % 2 == 0)
             for (size_t i = 0; i < zc_block_tx_count (block); i++)
                 zc_tx_verify (zc_block_tx (block, i));
-        zsock_send (self->validator, "s4ssp", "BLOCK", (uint32_t) 0, address, address, block);
+        zc_msg_send_block (self->validator, 0, address, address, block);
     }
-    zsock_send (self->validator, "ss88", "SYNCED", address, (uint64_t) count, (uint64_t) (last + 1));
+    zc_msg_send_synced (self->validator, address, count, last + 1);
 }
 
 //  One whole message from a connection.
@@ -404,7 +405,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         if (!tx)
             s_error (self, conn, address, error);
         else        //  the validator checks the signature, once, if new
-            zsock_send (self->validator, "s4sp", "TX", conn, address, tx);
+            zc_msg_send_tx (self->validator, conn, address, tx);
     }
     else
     if (streq (type, "new_transactions")) {
@@ -419,7 +420,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                 const char *error = NULL;
                 zc_tx_t *tx = zc_tx_from_json (item, &error);
                 if (tx)
-                    zsock_send (self->validator, "s4sp", "TX", (uint32_t) 0, address, tx);
+                    zc_msg_send_tx (self->validator, 0, address, tx);
                 else
                     zsys_warning ("%s: bad relayed transaction from %s: %s",
                                   self->config->name, address, error);
@@ -438,14 +439,14 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         s_peer_t *sender = cJSON_IsString (node_id)?
                            s_peer_by_node_id (self, node_id->valuestring): NULL;
         if (block)
-            zsock_send (self->validator, "s4ssp", "BLOCK", conn, address,
-                        sender? sender->address: "", block);
+            zc_msg_send_block (self->validator, conn, address,
+                               sender? sender->address: "", block);
         else
             s_error (self, conn, address, error);
     }
     else
     if (streq (type, "get_status"))
-        zsock_send (self->validator, "s44", "STATUS", conn, (uint32_t) zlistx_size (self->peers));
+        zc_msg_send_status (self->validator, conn, (uint32_t) zlistx_size (self->peers));
     else
     if (streq (type, "get_blocks")) {
         int64_t from = 0, limit = 0;
@@ -455,7 +456,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         if (!s_get_int (message, "limit", 1, 1000000, &limit))
             s_error (self, conn, address, "get_blocks needs an integer \"limit\" >= 1");
         else
-            zsock_send (self->validator, "s488", "GET_BLOCKS", conn, (uint64_t) from, (uint64_t) limit);
+            zc_msg_send_get_blocks (self->validator, conn, from, limit);
     }
     else
     if (streq (type, "pong")) {
@@ -512,8 +513,8 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         &&  height->valuedouble < 9007199254740992.0
         &&  height->valuedouble == (double) (uint64_t) height->valuedouble
         &&  cJSON_IsString (tip) && zc_hash_valid (tip->valuestring))
-            zsock_send (self->validator, "ss8s", "PEER_STATUS", address,
-                        (uint64_t) height->valuedouble, tip->valuestring);
+            zc_msg_send_peer_status (self->validator, address,
+                                     (int64_t) height->valuedouble, tip->valuestring);
         zc_link_done (self->bridge, conn);
     }
     else
@@ -530,34 +531,26 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
 }
 
 
-//  A message from the validator: answers and sends to peers.
+//  A message from the validator: what goes to every peer (its answers
+//  and sends to one peer go straight to the bridge).
 static void
 s_self_handle_validator (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->validator);
-    if (!msg)
-        return;
-    char *command = zmsg_popstr (msg);
-    if (command && streq (command, "BROADCAST")) {
-        zframe_t *body = zmsg_pop (msg);
+    bool malformed = false;
+    zc_msg_t *msg = zc_msg_recv (self->validator, &malformed);
+    if (msg && zc_msg_id (msg) == ZC_MSG_BROADCAST) {
+        zframe_t *body = zc_msg_body (msg);
         s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
         while (peer && body) {
             zsock_send (self->bridge, "ssf", "SEND", peer->address, body);
             peer = (s_peer_t *) zlistx_next (self->peers);
         }
-        zframe_destroy (&body);
     }
     else
-    if (command && (streq (command, "REPLY") || streq (command, "DONE")
-                ||  streq (command, "CLOSE") || streq (command, "SEND"))) {
-        zmsg_pushstr (msg, command);
-        zmsg_send (&msg, self->bridge);
-    }
-    else
-        zsys_error ("%s: listener: unknown validator command %s",
-                    self->config->name, command? command: "(none)");
-    zstr_free (&command);
-    zmsg_destroy (&msg);
+    if (msg || malformed)
+        zsys_error ("%s: listener: bug: unexpected validator command %s",
+                    self->config->name, msg? zc_msg_name (zc_msg_id (msg)): "(malformed)");
+    zc_msg_destroy (&msg);
 }
 
 //  A message from the bridge: a whole message, or news of a connection of

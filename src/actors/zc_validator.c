@@ -18,8 +18,10 @@
                                 -> signal 0, or -1 with the reason logged
         $TERM                   ends the actor
 
-    Listener link: the TX / BLOCK / SYNCED / STATUS / GET_BLOCKS commands
-    and REPLY / DONE / BROADCAST / SEND answers of zc_listener.
+    Listener link: the TX / BLOCK / SYNCED / PEER_STATUS / STATUS /
+    GET_BLOCKS commands of zc_msg in, BROADCAST out.  Answers (REPLY /
+    DONE / CLOSE) and sends to one peer (SEND) go straight to the bridge's
+    answer link (zc_link_answers_new), not through the listener.
     =========================================================================
 */
 
@@ -46,6 +48,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;              //  actor pipe, to the node role
     zsock_t *listener;          //  PAIR to the listener
+    zsock_t *answers;           //  PUSH to the bridge: answers and sends
     zactor_t *miner;            //  miner pool
     zactor_t *writer;           //  ledger writer
     zc_node_config_t *config;   //  node config (borrowed)
@@ -74,6 +77,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->mempool = zc_mempool_new (config->max_mempool);
     self->sync = zc_sync_new ();
     self->listener = zc_link_new ("listener", config->name, false);
+    self->answers = zc_link_answers_new (config->name, false);
     return self;
 }
 
@@ -91,6 +95,7 @@ s_self_destroy (self_t **self_p)
         zc_keys_destroy (&self->keys);
         zc_sync_destroy (&self->sync);
         zsock_destroy (&self->listener);
+        zsock_destroy (&self->answers);
         free (self);
         *self_p = NULL;
     }
@@ -175,9 +180,9 @@ s_send_json (self_t *self, const char *address, cJSON *message)
         return;
     }
     if (address)
-        zsock_send (self->listener, "ssb", "SEND", address, text, strlen (text));
+        zsock_send (self->answers, "ssb", "SEND", address, text, strlen (text));
     else
-        zsock_send (self->listener, "sb", "BROADCAST", text, strlen (text));
+        zc_msg_send_broadcast (self->listener, text, strlen (text));
     free (text);
 }
 
@@ -282,7 +287,7 @@ s_flush_txs (self_t *self)
         }
         cJSON_AddStringToObject (reply, "tx_id", entry->tx_id);
         if (entry->conn)
-            zc_link_reply (self->listener, entry->conn, reply);
+            zc_link_reply (self->answers, entry->conn, reply);
         else
             cJSON_Delete (reply);       //  relayed by a peer: nobody waits
         //  New to us: relay it, so nodes the sender did not reach get it
@@ -409,7 +414,7 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         //  claiming a known hash with other contents could never replace it
         zc_block_destroy (&block);
         if (conn)
-            zc_link_done (self->listener, conn);
+            zc_link_done (self->answers, conn);
         return;
     }
     const char *error = zc_block_check (block, self->config->difficulty,
@@ -449,11 +454,11 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         if (*peer)
             zc_sync_shun (self->sync, peer, zclock_mono ());
         if (conn)
-            zc_link_error (self->listener, conn, error, true);
+            zc_link_error (self->answers, conn, error, true);
     }
     else
     if (conn)
-        zc_link_done (self->listener, conn);
+        zc_link_done (self->answers, conn);
 }
 
 //  The miner found a nonce: seal the block, write it, announce it.
@@ -520,7 +525,7 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
         if (used > budget)
             break;
     }
-    zc_link_reply (self->listener, conn, reply);
+    zc_link_reply (self->answers, conn, reply);
 }
 
 //  get_status: where this node stands.
@@ -538,90 +543,59 @@ s_handle_status (self_t *self, uint32_t conn, uint32_t peers)
     cJSON_AddBoolToObject (reply, "mining", self->job != NULL);
     cJSON_AddNumberToObject (reply, "aside", (double) zc_chain_aside_count (self->chain));
     cJSON_AddNumberToObject (reply, "rejected_blocks", (double) self->rejected);
-    zc_link_reply (self->listener, conn, reply);
+    zc_link_reply (self->answers, conn, reply);
 }
 
 //  One command from the listener.
 static void
 s_self_handle_listener (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->listener);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    char *conn_text = msg? zmsg_popstr (msg): NULL;
-    uint32_t conn = conn_text? (uint32_t) strtoul (conn_text, NULL, 10): 0;
+    bool malformed = false;
+    zc_msg_t *msg = zc_msg_recv (self->listener, &malformed);
+    if (!msg) {
+        if (malformed)
+            zsys_error ("%s: validator: bug: malformed listener command", self->config->name);
+        return;
+    }
+    zc_msg_id_t id = zc_msg_id (msg);
     //  Anything but a transaction sees the batch settled first, so that a
     //  block never meets a transaction that is in the mempool but not yet
     //  durable
-    if (command && !streq (command, "TX"))
+    if (id != ZC_MSG_TX)
         s_flush_txs (self);
-    if (!command)
-        ;
-    else
-    if (streq (command, "TX")) {
-        char *address = zmsg_popstr (msg);
-        zframe_t *frame = zmsg_pop (msg);
-        zc_tx_t *tx = NULL;
-        if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&tx, zframe_data (frame), sizeof (void *));
-        zframe_destroy (&frame);
-        if (tx)
-            s_handle_tx (self, conn, address? address: "?", tx);
-        zstr_free (&address);
+    switch (id) {
+        case ZC_MSG_TX: {
+            zc_tx_t *tx = zc_msg_take_tx (msg);
+            if (tx)
+                s_handle_tx (self, zc_msg_conn (msg), zc_msg_address (msg), tx);
+            break;
+        }
+        case ZC_MSG_BLOCK: {
+            zc_block_t *block = zc_msg_take_block (msg);
+            if (block)
+                s_handle_block (self, zc_msg_conn (msg), zc_msg_address (msg),
+                                zc_msg_peer (msg), block);
+            break;
+        }
+        case ZC_MSG_SYNCED:
+            s_handle_synced (self, zc_msg_address (msg), zc_msg_count (msg), zc_msg_next (msg));
+            break;
+        case ZC_MSG_PEER_STATUS:
+            if (zc_hash_valid (zc_msg_tip (msg)))
+                s_handle_peer_status (self, zc_msg_address (msg), zc_msg_height (msg),
+                                      zc_msg_tip (msg));
+            break;
+        case ZC_MSG_STATUS:
+            s_handle_status (self, zc_msg_conn (msg), zc_msg_peers (msg));
+            break;
+        case ZC_MSG_GET_BLOCKS:
+            s_handle_get_blocks (self, zc_msg_conn (msg), zc_msg_from (msg), zc_msg_limit (msg));
+            break;
+        default:
+            zsys_error ("%s: validator: unexpected command %s", self->config->name,
+                        zc_msg_name (id));
     }
-    else
-    if (streq (command, "BLOCK")) {
-        char *address = zmsg_popstr (msg);
-        char *peer = zmsg_popstr (msg);
-        zframe_t *frame = zmsg_pop (msg);
-        zc_block_t *block = NULL;
-        if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&block, zframe_data (frame), sizeof (void *));
-        zframe_destroy (&frame);
-        if (block && address && peer)
-            s_handle_block (self, conn, address, peer, block);
-        zstr_free (&address);
-        zstr_free (&peer);
-    }
-    else
-    if (streq (command, "SYNCED")) {
-        //  SYNCED address count next: conn_text holds the address here
-        char *count = zmsg_popstr (msg);
-        char *next = zmsg_popstr (msg);
-        if (count && next)
-            s_handle_synced (self, conn_text, atoll (count), atoll (next));
-        zstr_free (&count);
-        zstr_free (&next);
-    }
-    else
-    if (streq (command, "PEER_STATUS")) {
-        //  PEER_STATUS address height tip: conn_text holds the address
-        char *height = zmsg_popstr (msg);
-        char *tip = zmsg_popstr (msg);
-        if (height && tip && zc_hash_valid (tip))
-            s_handle_peer_status (self, conn_text, atoll (height), tip);
-        zstr_free (&height);
-        zstr_free (&tip);
-    }
-    else
-    if (streq (command, "STATUS")) {
-        char *peers = zmsg_popstr (msg);
-        s_handle_status (self, conn, peers? (uint32_t) atoi (peers): 0);
-        zstr_free (&peers);
-    }
-    else
-    if (streq (command, "GET_BLOCKS")) {
-        char *from = zmsg_popstr (msg);
-        char *limit = zmsg_popstr (msg);
-        if (from && limit)
-            s_handle_get_blocks (self, conn, atoll (from), atoll (limit));
-        zstr_free (&from);
-        zstr_free (&limit);
-    }
-    else
-        zsys_error ("%s: validator: unknown command %s", self->config->name, command);
-    zstr_free (&command);
-    zstr_free (&conn_text);
-    zmsg_destroy (&msg);
+    zc_msg_destroy (&msg);
 }
 
 void
