@@ -392,6 +392,22 @@ int zc_ledger_outbox_remove (zc_ledger_t *self, int64_t seq);
 int64_t zc_ledger_outbox_count (zc_ledger_t *self);
 
 //  =========================================================================
+//  zc_seen - a bounded set of ids held validly (issue 11): relayed copies
+//  of what a node holds are dropped before any work on them
+//  =========================================================================
+
+typedef struct _zc_seen_t zc_seen_t;
+
+//  New set of at most capacity ids; the oldest is forgotten past that.
+zc_seen_t *zc_seen_new (size_t capacity);
+void zc_seen_destroy (zc_seen_t **self_p);
+//  Adds a 64-hex id (anything else is ignored).  Only ever an id whose
+//  object was verified and kept.
+void zc_seen_add (zc_seen_t *self, const char *id);
+bool zc_seen_has (zc_seen_t *self, const char *id);
+size_t zc_seen_size (zc_seen_t *self);
+
+//  =========================================================================
 //  zc_mempool - transactions waiting for a block, in arrival order
 //  =========================================================================
 

@@ -121,7 +121,8 @@ typedef enum {
     ZC_MSG_PEER_STATUS,
     ZC_MSG_STATUS,
     ZC_MSG_GET_BLOCKS,
-    ZC_MSG_BROADCAST
+    ZC_MSG_BROADCAST,
+    ZC_MSG_HELD
 } zc_msg_id_t;
 
 typedef struct _zc_msg_t zc_msg_t;
@@ -137,6 +138,8 @@ int zc_msg_send_peer_status (zsock_t *dest, const char *address, int64_t height,
 int zc_msg_send_status (zsock_t *dest, uint32_t conn, uint32_t peers);
 int zc_msg_send_get_blocks (zsock_t *dest, uint32_t conn, int64_t from, int64_t limit);
 int zc_msg_send_broadcast (zsock_t *dest, const void *body, size_t size);
+//  ids: count ids of ZC_HASH_HEX chars each, back to back, no separator.
+int zc_msg_send_held (zsock_t *dest, const char *ids, size_t count);
 //  Receives one command; NULL if interrupted, or if it was malformed
 //  (*malformed_p set; what it carried is destroyed).
 zc_msg_t *zc_msg_recv (zsock_t *source, bool *malformed_p);
@@ -156,6 +159,8 @@ uint32_t zc_msg_peers (zc_msg_t *self);         //  STATUS
 zc_tx_t *zc_msg_take_tx (zc_msg_t *self);       //  TX: the caller's now
 zc_block_t *zc_msg_take_block (zc_msg_t *self); //  BLOCK: the caller's now
 zframe_t *zc_msg_body (zc_msg_t *self);         //  BROADCAST (still the message's)
+size_t zc_msg_held_count (zc_msg_t *self);      //  HELD: how many ids
+void zc_msg_held_id (zc_msg_t *self, size_t index, char *id);  //  HELD: one id
 
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);

@@ -40,6 +40,9 @@
         GET_BLOCKS conn from limit  get_blocks; answer due
       from the validator
         BROADCAST body              send body to every peer
+        HELD ids                    these transactions and blocks are held
+                                    validly: relayed copies are dropped
+                                    before they are built (zc_seen)
       Each command is sent and received by zc_msg (typed, shared by both
       ends).  The validator's answers (REPLY / DONE / CLOSE) and its sends
       to one peer (SEND) go straight to the bridge's answer link, not
@@ -65,6 +68,7 @@
 #define S_MAX_LEARN     S_MAX_PEERS //  entries of one node_list looked at, at most
 #define S_FORGET_MSECS  600000      //  an evicted peer is not relearnt from lists for this
 #define S_LIST_BYTES    60000       //  a node_list reply, at most (a length frame: 65535)
+#define S_SEEN_IDS      65536       //  ids of held transactions and blocks remembered
 
 //  A peer: another node we may send to
 typedef struct {
@@ -88,6 +92,8 @@ typedef struct {
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
     zhashx_t *forgotten;        //  evicted "host:port" -> until when (mono ms, text)
+    zc_seen_t *seen;            //  ids the validator holds validly (HELD):
+                                //  relayed copies of them are dropped unparsed
     int64_t next_ping;          //  when to ask peers their status again
     uint64_t rounds;            //  status rounds so far
     bool terminated;            //  $TERM received
@@ -172,6 +178,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->bridge = zc_link_new ("bridge", config->name, false);
     self->validator = zc_link_new ("listener", config->name, true);
     self->notifier = zc_link_new ("notices", config->name, true);
+    self->seen = zc_seen_new (S_SEEN_IDS);
     return self;
 }
 
@@ -182,6 +189,7 @@ s_self_destroy (self_t **self_p)
         self_t *self = *self_p;
         zlistx_destroy (&self->peers);
         zhashx_destroy (&self->forgotten);
+        zc_seen_destroy (&self->seen);
         zsock_destroy (&self->bridge);
         zsock_destroy (&self->validator);
         zsock_destroy (&self->notifier);
@@ -412,11 +420,20 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         //  A peer relays the transactions that were new to it, in one
         //  message; each goes to the validator, nobody waits for answers
         const cJSON *txs = cJSON_GetObjectItemCaseSensitive (message, "transactions");
+        //  The relayer's ids, in the same order: one we hold is dropped
+        //  before it is built (whatever the item is, we lose nothing)
+        const cJSON *ids = cJSON_GetObjectItemCaseSensitive (message, "tx_ids");
+        const cJSON *id = cJSON_IsArray (ids) && cJSON_GetArraySize (ids) == cJSON_GetArraySize (txs)?
+                          ids->child: NULL;
         if (!cJSON_IsArray (txs))
             s_error (self, conn, address, "new_transactions needs a \"transactions\" array");
         else {
             const cJSON *item;
             cJSON_ArrayForEach (item, txs) {
+                bool held = id && cJSON_IsString (id) && zc_seen_has (self->seen, id->valuestring);
+                id = id? id->next: NULL;
+                if (held)
+                    continue;
                 const char *error = NULL;
                 zc_tx_t *tx = zc_tx_from_json (item, &error);
                 if (tx)
@@ -431,13 +448,22 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     else
     if (streq (type, "new_block")) {
         const cJSON *payload = cJSON_GetObjectItemCaseSensitive (message, "data");
+        //  A block we hold is dropped before its transactions are hashed: a
+        //  copy claiming its hash is it, or a forgery that could never
+        //  replace it
+        const cJSON *hash = cJSON_GetObjectItemCaseSensitive (payload, "current_hash");
+        bool held = cJSON_IsString (hash) && zc_seen_has (self->seen, hash->valuestring);
         const char *error = "new_block has no data object";
-        zc_block_t *block = cJSON_IsObject (payload)? zc_block_from_json (payload, &error): NULL;
+        zc_block_t *block = cJSON_IsObject (payload) && !held?
+                            zc_block_from_json (payload, &error): NULL;
         //  Find where the sender listens, when we know it, so that what its
         //  block lacks can be fetched from it
         const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
         s_peer_t *sender = cJSON_IsString (node_id)?
                            s_peer_by_node_id (self, node_id->valuestring): NULL;
+        if (held)
+            zc_link_done (self->bridge, conn);
+        else
         if (block)
             zc_msg_send_block (self->validator, conn, address,
                                sender? sender->address: "", block);
@@ -547,6 +573,14 @@ s_self_handle_validator (self_t *self)
         }
     }
     else
+    if (msg && zc_msg_id (msg) == ZC_MSG_HELD) {
+        char id [ZC_HASH_HEX + 1];
+        for (size_t i = 0; i < zc_msg_held_count (msg); i++) {
+            zc_msg_held_id (msg, i, id);
+            zc_seen_add (self->seen, id);
+        }
+    }
+    else
     if (msg || malformed)
         zsys_error ("%s: listener: bug: unexpected validator command %s",
                     self->config->name, msg? zc_msg_name (zc_msg_id (msg)): "(malformed)");
@@ -647,7 +681,7 @@ zc_listener_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->bridge, self->validator, self->notifier, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->validator, self->bridge, self->notifier, NULL);
     while (!self->terminated) {
         int64_t wait = self->next_ping - zclock_mono ();
         void *which = zpoller_wait (poller, wait > 0? (int) wait: 0);

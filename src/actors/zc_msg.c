@@ -9,7 +9,7 @@
     Every message is two or more frames:
         [header]    s_header_t: command id, conn, two integers, an object
         [text]...   zero to two strings, by command
-        [body]      BROADCAST only: the bytes to send
+        [body]      BROADCAST: the bytes to send; HELD: the ids
 
     Commands (listener -> validator unless said):
         TX conn address tx              zc_tx_t * (ownership passes); answer
@@ -21,6 +21,9 @@
         STATUS conn peers               get_status; answer due
         GET_BLOCKS conn from limit      get_blocks; answer due
         BROADCAST body                  validator -> listener: to every peer
+        HELD ids                        validator -> listener: ids (64 hex
+                                        each, back to back) of transactions
+                                        and blocks now held validly
     Answers (REPLY, DONE, CLOSE, SEND) go from the validator straight to
     its bridge through zc_link, not through the listener.
 
@@ -60,8 +63,15 @@ s_strings (int id)
         case ZC_MSG_STATUS:         return 0;
         case ZC_MSG_GET_BLOCKS:     return 0;
         case ZC_MSG_BROADCAST:      return 0;
+        case ZC_MSG_HELD:           return 0;
         default:                    return -1;
     }
+}
+
+static bool
+s_has_body (int id)
+{
+    return id == ZC_MSG_BROADCAST || id == ZC_MSG_HELD;
 }
 
 //  Sends header, strings (NULL ends them) and an optional body.  The
@@ -140,6 +150,31 @@ zc_msg_send_broadcast (zsock_t *dest, const void *body, size_t size)
     return s_send (dest, &header, NULL, NULL, body, size, true);
 }
 
+int
+zc_msg_send_held (zsock_t *dest, const char *ids, size_t count)
+{
+    s_header_t header = { .id = ZC_MSG_HELD, .first = (int64_t) count };
+    return s_send (dest, &header, NULL, NULL, ids, count * ZC_HASH_HEX, true);
+}
+
+size_t
+zc_msg_held_count (zc_msg_t *self)
+{
+    return self->header.id == ZC_MSG_HELD && self->body?
+           zframe_size (self->body) / ZC_HASH_HEX: 0;
+}
+
+//  Copies the index-th id of a HELD message into id (ZC_HASH_HEX + 1).
+void
+zc_msg_held_id (zc_msg_t *self, size_t index, char *id)
+{
+    *id = 0;
+    if (index < zc_msg_held_count (self)) {
+        memcpy (id, zframe_data (self->body) + index * ZC_HASH_HEX, ZC_HASH_HEX);
+        id [ZC_HASH_HEX] = 0;
+    }
+}
+
 //  Destroys the object a header carries, if any.
 static void
 s_drop_object (s_header_t *header)
@@ -171,15 +206,19 @@ zc_msg_recv (zsock_t *source, bool *malformed_p)
     zframe_destroy (&frame);
     int strings = whole? s_strings (self->header.id): -1;
     size_t expected = strings < 0? 0:
-                      (size_t) strings + (self->header.id == ZC_MSG_BROADCAST? 1: 0);
+                      (size_t) strings + (s_has_body (self->header.id)? 1: 0);
     if (strings < 0 || zmsg_size (msg) != expected)
         whole = false;
     if (whole && strings >= 1)
         self->address = zmsg_popstr (msg);
     if (whole && strings >= 2)
         self->text = zmsg_popstr (msg);
-    if (whole && self->header.id == ZC_MSG_BROADCAST)
+    if (whole && s_has_body (self->header.id))
         self->body = zmsg_pop (msg);
+    //  HELD holds whole ids only
+    if (whole && self->header.id == ZC_MSG_HELD
+    &&  zframe_size (self->body) % ZC_HASH_HEX != 0)
+        whole = false;
     zmsg_destroy (&msg);
     if (!whole) {
         if (strings >= 0)
@@ -306,6 +345,7 @@ zc_msg_name (zc_msg_id_t id)
         case ZC_MSG_STATUS:         return "STATUS";
         case ZC_MSG_GET_BLOCKS:     return "GET_BLOCKS";
         case ZC_MSG_BROADCAST:      return "BROADCAST";
+        case ZC_MSG_HELD:           return "HELD";
         default:                    return "?";
     }
 }

@@ -215,6 +215,27 @@ s_mine_next (self_t *self)
     free (preimage);
 }
 
+//  Tells the listener the blocks a written plan attaches, and their
+//  transactions, are held: relayed copies need no parsing.
+static void
+s_send_held_blocks (self_t *self, zc_plan_t *plan)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < plan->attach_count; i++)
+        count += 1 + zc_block_tx_count (plan->attach [i]);
+    char *ids = (char *) malloc (count * ZC_HASH_HEX + 1);
+    size_t used = 0;
+    for (size_t i = 0; i < plan->attach_count; i++) {
+        zc_block_t *block = plan->attach [i];
+        memcpy (ids + used++ * ZC_HASH_HEX, zc_block_hash (block), ZC_HASH_HEX);
+        for (size_t t = 0; t < zc_block_tx_count (block); t++)
+            memcpy (ids + used++ * ZC_HASH_HEX, zc_tx_id (zc_block_tx (block, t)), ZC_HASH_HEX);
+    }
+    if (used > 0)
+        zc_msg_send_held (self->listener, ids, used);
+    free (ids);
+}
+
 //  Makes a better chain durable, then current.  Announced (our own
 //  blocks, and relayed gossip) blocks go to every peer once written.
 static int
@@ -232,6 +253,7 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
         zsys_info ("%s: reorganized: %zu block(s) rolled back above %" PRId64 ", %zu applied",
                    self->config->name, plan->detach_count, plan->fork_height,
                    plan->attach_count);
+    s_send_held_blocks (self, plan);
     for (size_t i = 0; i < plan->attach_count; i++) {
         zc_block_t *block = plan->attach [i];
         zc_debug ("%s: block %" PRId64 " %.16s with %zu tx by %s", self->config->name,
@@ -266,12 +288,23 @@ s_flush_txs (self_t *self)
     //  Durable before acknowledged: a crash must not lose what we answered
     bool stored = true;
     cJSON *relayed = cJSON_CreateArray ();
+    cJSON *relayed_ids = cJSON_CreateArray ();
+    char *held = (char *) malloc (count * ZC_HASH_HEX + 1);
+    size_t held_count = 0;
     if (count > 0) {
         char text [24];
         snprintf (text, sizeof text, "%zu", count);
         zsock_send (self->writer, "sps", "POOL", fresh, text);
         stored = zsock_wait (self->writer) == 0;
     }
+    //  Verified and durable: the listener may drop relayed copies unparsed.
+    //  Told before any answer, so a client's next message finds it known
+    for (size_t i = 0; stored && i < self->batch_size; i++)
+        if (self->batch [i].fresh)
+            memcpy (held + held_count++ * ZC_HASH_HEX, self->batch [i].tx_id, ZC_HASH_HEX);
+    if (held_count > 0)
+        zc_msg_send_held (self->listener, held, held_count);
+    free (held);
     for (size_t i = 0; i < self->batch_size; i++) {
         s_pending_tx_t *entry = &self->batch [i];
         if (entry->fresh && !stored) {
@@ -291,19 +324,24 @@ s_flush_txs (self_t *self)
         else
             cJSON_Delete (reply);       //  relayed by a peer: nobody waits
         //  New to us: relay it, so nodes the sender did not reach get it
-        if (entry->fresh && stored)
+        if (entry->fresh && stored) {
             cJSON_AddItemToArray (relayed,
                 zc_tx_to_json (zc_mempool_lookup (self->mempool, entry->tx_id)));
+            cJSON_AddItemToArray (relayed_ids, cJSON_CreateString (entry->tx_id));
+        }
     }
     //  One relay message per batch, not one per transaction
     if (cJSON_GetArraySize (relayed) > 0) {
         cJSON *relay = cJSON_CreateObject ();
         cJSON_AddStringToObject (relay, "type", "new_transactions");
         cJSON_AddItemToObject (relay, "transactions", relayed);
+        cJSON_AddItemToObject (relay, "tx_ids", relayed_ids);
         s_send_json (self, NULL, relay);
     }
-    else
+    else {
         cJSON_Delete (relayed);
+        cJSON_Delete (relayed_ids);
+    }
     free (fresh);
     self->batch_size = 0;
     if (count > 0 && stored && !self->job)

@@ -165,6 +165,37 @@ START_TEST (test_broadcast)
 }
 END_TEST
 
+START_TEST (test_held)
+{
+    char ids [3 * ZC_HASH_HEX + 1];
+    for (int i = 0; i < 3; i++) {
+        char text [8];
+        snprintf (text, sizeof text, "%d", i);
+        zc_sha256_hex (text, strlen (text), ids + i * ZC_HASH_HEX);
+    }
+    ck_assert_int_eq (zc_msg_send_held (s_out, ids, 3), 0);
+    zc_msg_t *msg = s_recv (ZC_MSG_HELD);
+    ck_assert_uint_eq (zc_msg_held_count (msg), 3);
+    for (size_t i = 0; i < 3; i++) {
+        char id [ZC_HASH_HEX + 1];
+        zc_msg_held_id (msg, i, id);
+        ck_assert_uint_eq (strlen (id), ZC_HASH_HEX);
+        ck_assert (memcmp (id, ids + i * ZC_HASH_HEX, ZC_HASH_HEX) == 0);
+    }
+    zc_msg_destroy (&msg);
+
+    //  A body that is not whole ids is refused
+    zc_msg_send_held (s_out, ids, 1);
+    zmsg_t *whole = zmsg_recv (s_in);
+    zframe_t *body = zmsg_last (whole);
+    zframe_reset (body, ids, ZC_HASH_HEX - 1);
+    zmsg_send (&whole, s_out);
+    bool malformed = false;
+    ck_assert_ptr_null (zc_msg_recv (s_in, &malformed));
+    ck_assert (malformed);
+}
+END_TEST
+
 //  What is not one of our commands is refused as malformed: the old text
 //  form, a short header, a known command with a frame missing.
 START_TEST (test_malformed)
@@ -208,6 +239,7 @@ main (void)
     tcase_add_test (tcase, test_peer_status);
     tcase_add_test (tcase, test_status_and_get_blocks);
     tcase_add_test (tcase, test_broadcast);
+    tcase_add_test (tcase, test_held);
     tcase_add_test (tcase, test_malformed);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
