@@ -287,8 +287,12 @@ s_flush_txs (self_t *self)
             fresh [count++] = zc_mempool_lookup (self->mempool, self->batch [i].tx_id);
     //  Durable before acknowledged: a crash must not lose what we answered
     bool stored = true;
-    cJSON *relayed = cJSON_CreateArray ();
-    cJSON *relayed_ids = cJSON_CreateArray ();
+    //  The relay is built from each transaction's canonical text as kept
+    //  since it was parsed: JCS of the whole, keys in order, nothing
+    //  re-serialized ({"transactions":[...],"tx_ids":[...],"type":...})
+    zchunk_t *relay = zchunk_new (NULL, 0);
+    zchunk_t *relay_ids = zchunk_new (NULL, 0);
+    size_t relayed = 0;
     char *held = (char *) malloc (count * ZC_HASH_HEX + 1);
     size_t held_count = 0;
     if (count > 0) {
@@ -325,23 +329,27 @@ s_flush_txs (self_t *self)
             cJSON_Delete (reply);       //  relayed by a peer: nobody waits
         //  New to us: relay it, so nodes the sender did not reach get it
         if (entry->fresh && stored) {
-            cJSON_AddItemToArray (relayed,
-                zc_tx_to_json (zc_mempool_lookup (self->mempool, entry->tx_id)));
-            cJSON_AddItemToArray (relayed_ids, cJSON_CreateString (entry->tx_id));
+            const char *canonical = zc_tx_canonical (zc_mempool_lookup (self->mempool,
+                                                                        entry->tx_id));
+            zchunk_extend (relay, relayed? ",": "{\"transactions\":[", relayed? 1: 17);
+            zchunk_extend (relay, canonical, strlen (canonical));
+            zchunk_extend (relay_ids, relayed? ",\"": "\"", relayed? 2: 1);
+            zchunk_extend (relay_ids, entry->tx_id, ZC_HASH_HEX);
+            zchunk_extend (relay_ids, "\"", 1);
+            relayed++;
         }
     }
     //  One relay message per batch, not one per transaction
-    if (cJSON_GetArraySize (relayed) > 0) {
-        cJSON *relay = cJSON_CreateObject ();
-        cJSON_AddStringToObject (relay, "type", "new_transactions");
-        cJSON_AddItemToObject (relay, "transactions", relayed);
-        cJSON_AddItemToObject (relay, "tx_ids", relayed_ids);
-        s_send_json (self, NULL, relay);
+    if (relayed > 0) {
+        const char *ids = "],\"tx_ids\":[";
+        const char *tail = "],\"type\":\"new_transactions\"}";
+        zchunk_extend (relay, ids, strlen (ids));
+        zchunk_extend (relay, zchunk_data (relay_ids), zchunk_size (relay_ids));
+        zchunk_extend (relay, tail, strlen (tail));
+        zc_msg_send_broadcast (self->listener, zchunk_data (relay), zchunk_size (relay));
     }
-    else {
-        cJSON_Delete (relayed);
-        cJSON_Delete (relayed_ids);
-    }
+    zchunk_destroy (&relay);
+    zchunk_destroy (&relay_ids);
     free (fresh);
     self->batch_size = 0;
     if (count > 0 && stored && !self->job)
@@ -664,8 +672,11 @@ zc_validator_actor (zsock_t *pipe, void *args)
             if (streq (command, "START")) {
                 int rc = s_self_start (self);
                 if (rc == 0) {
-                    zpoller_add (poller, self->listener);
+                    //  The miner first: zpoller answers the first ready
+                    //  socket, and a listener that always has input (intake
+                    //  under load) would otherwise hold a found block back
                     zpoller_add (poller, self->miner);
+                    zpoller_add (poller, self->listener);
                     //  Mine what waits in the mempool, but only after the
                     //  first status round has shown whether a peer is ahead
                     //  (then the sync holds the miners until it is done)
