@@ -32,15 +32,10 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <pthread.h>
 #include <sched.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <stdatomic.h>
 
 #define S_CHECK_EVERY   1024        //  nonces between looks at the generation
 #define S_MAX_THREADS   256         //  hashing threads, at most
-#define S_NICE          2           //  hashing threads' nice: the scheduler
-                                    //  gives each about 2/3 of what a node
-                                    //  thread gets when both want a core
 
 //  The job every thread works on, guarded by lock
 typedef struct {
@@ -182,12 +177,16 @@ s_worker_main (void *args)
 {
     s_worker_t *worker = (s_worker_t *) args;
     s_shared_t *shared = worker->shared;
-    //  Hashing yields to what the node needs to answer, validate and
-    //  write, but keeps a share under load: a lower priority, never idle
-    //  priority, which gets nothing while intake keeps the cores busy and
-    //  so stopped blocks, and every confirmation, for seconds (issue 11)
-    if (setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), S_NICE) != 0)
+    //  Hashing takes whatever CPU is left, never what the node needs to
+    //  answer, validate and write: idle priority where the system has it
+    struct sched_param param = { .sched_priority = 0 };
+    int rc = -1;
+#ifdef SCHED_IDLE
+    rc = pthread_setschedparam (pthread_self (), SCHED_IDLE, &param);
+#endif
+    if (rc != 0 && nice (19) == -1)
         zsys_debug ("miner: no lower priority to be had");
+    (void) param;
     zsock_t *found = zsock_new (ZMQ_PUSH);
     zsock_set_sndhwm (found, 0);
     zsock_connect (found, "%s", shared->endpoint);
