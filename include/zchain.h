@@ -670,6 +670,9 @@ void zc_net_address_text (const struct sockaddr_storage *addr, char *address, si
 //  New {"type":"error","error":reason}, the node protocol's answer to a
 //  request it refuses.  Caller owns it.
 cJSON *zc_error_new (const char *reason);
+//  The reason a node or the gateway gives when it refuses a transaction at
+//  once because it is past capacity (issue 11); clients may retry later.
+#define ZC_BUSY_REASON "busy: the network is at capacity, try again later"
 //  zc_notice - signed block notices
 //  =========================================================================
 //  A notice ({"type":"block_confirmation"|"block_rollback", ...}) carries

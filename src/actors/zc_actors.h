@@ -122,7 +122,8 @@ typedef enum {
     ZC_MSG_STATUS,
     ZC_MSG_GET_BLOCKS,
     ZC_MSG_BROADCAST,
-    ZC_MSG_HELD
+    ZC_MSG_HELD,
+    ZC_MSG_LOAD
 } zc_msg_id_t;
 
 typedef struct _zc_msg_t zc_msg_t;
@@ -140,6 +141,7 @@ int zc_msg_send_get_blocks (zsock_t *dest, uint32_t conn, int64_t from, int64_t 
 int zc_msg_send_broadcast (zsock_t *dest, const void *body, size_t size);
 //  ids: count ids of ZC_HASH_HEX chars each, back to back, no separator.
 int zc_msg_send_held (zsock_t *dest, const char *ids, size_t count);
+int zc_msg_send_load (zsock_t *dest, int64_t taken, int64_t waiting);
 //  Receives one command; NULL if interrupted, or if it was malformed
 //  (*malformed_p set; what it carried is destroyed).
 zc_msg_t *zc_msg_recv (zsock_t *source, bool *malformed_p);
@@ -160,6 +162,8 @@ zc_tx_t *zc_msg_take_tx (zc_msg_t *self);       //  TX: the caller's now
 zc_block_t *zc_msg_take_block (zc_msg_t *self); //  BLOCK: the caller's now
 zframe_t *zc_msg_body (zc_msg_t *self);         //  BROADCAST (still the message's)
 size_t zc_msg_held_count (zc_msg_t *self);      //  HELD: how many ids
+int64_t zc_msg_taken (zc_msg_t *self);          //  LOAD: TX commands handled
+int64_t zc_msg_waiting (zc_msg_t *self);        //  LOAD: mempool size
 void zc_msg_held_id (zc_msg_t *self, size_t index, char *id);  //  HELD: one id
 
 //  listener: dispatches messages by type.  args: zc_node_config_t *.

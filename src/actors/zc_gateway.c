@@ -49,6 +49,9 @@
 #define S_MAX_FIELD     1024        //  longest purchase string field
 #define S_MAX_NODES     256         //  nodes known, at most
 #define S_DISCOVER_MSECS 5000       //  how often nodes are asked for their peers
+#define S_BUSY_REQUESTS 512         //  transactions the nodes still owe answers
+                                    //  for, at most: past it a client is
+                                    //  refused at once, busy (issue 11)
 
 //  A client request waiting for the nodes' answers
 typedef struct {
@@ -58,6 +61,7 @@ typedef struct {
     char tx_id [ZC_HASH_HEX + 1];   //  the transaction's id
     size_t outstanding;         //  nodes that have not answered yet
     size_t reached;             //  nodes that answered MINING_STARTED
+    size_t busy;                //  nodes that refused it as busy
     int64_t deadline;           //  when to reply regardless
     bool replied;               //  the client has its reply
     void *handle;               //  its place in the list of requests
@@ -244,12 +248,16 @@ s_request_finish (self_t *self, s_request_t *request)
         bool reached = request->reached > 0;
         cJSON_AddStringToObject (reply, "status", !reached? "error":
                                  request->purchase? "submitted": "broadcast");
+        bool busy = !reached && request->busy > 0;
         cJSON_AddNumberToObject (reply, "nodes_reached", (double) request->reached);
         cJSON_AddNumberToObject (reply, "total_nodes", (double) self->node_count);
         char message [128];
         if (reached)
             snprintf (message, sizeof message, "transaction sent to %zu of %zu nodes",
                       request->reached, self->node_count);
+        else
+        if (busy)
+            snprintf (message, sizeof message, "%s", ZC_BUSY_REASON);
         else
             snprintf (message, sizeof message, "no node could be reached (%zu known)",
                       self->node_count);
@@ -269,12 +277,14 @@ s_request_finish (self_t *self, s_request_t *request)
 
 //  One node's answer (or its absence) for one request.
 static void
-s_request_answered (self_t *self, s_request_t *request, bool reached)
+s_request_answered (self_t *self, s_request_t *request, bool reached, bool busy)
 {
     assert (request->outstanding > 0);
     request->outstanding--;
     if (reached)
         request->reached++;
+    if (busy)
+        request->busy++;
     if (request->outstanding == 0 || request->replied)
         s_request_finish (self, request);
 }
@@ -316,7 +326,7 @@ s_broadcast (self_t *self, uint32_t conn, zc_tx_t *tx, bool purchase)
 
 //  A node answered (MINING_STARTED or error) for the transaction tx_id.
 static void
-s_node_answer (self_t *self, s_node_t *node, const char *tx_id, bool reached)
+s_node_answer (self_t *self, s_node_t *node, const char *tx_id, bool reached, bool busy)
 {
     s_pending_t *pending = (s_pending_t *) zlistx_first (node->pending);
     while (pending && strcmp (pending->tx_id, tx_id) != 0)
@@ -324,7 +334,7 @@ s_node_answer (self_t *self, s_node_t *node, const char *tx_id, bool reached)
     if (pending) {
         s_request_t *request = pending->request;
         zlistx_delete (node->pending, zlistx_cursor (node->pending));
-        s_request_answered (self, request, reached);
+        s_request_answered (self, request, reached, busy);
     }
 }
 
@@ -336,7 +346,7 @@ s_node_down (self_t *self, s_node_t *node)
     while ((pending = (s_pending_t *) zlistx_first (node->pending))) {
         s_request_t *request = pending->request;
         zlistx_delete (node->pending, zlistx_cursor (node->pending));
-        s_request_answered (self, request, false);
+        s_request_answered (self, request, false, false);
     }
 }
 
@@ -545,9 +555,25 @@ s_purchase_string (const cJSON *body, const char *name)
 
 //  submit_purchase: checks every field, makes a transaction signed by the
 //  gateway with the purchase as its data, and broadcasts it.
+//  True, and the client refused at once, if the nodes already owe as many
+//  answers as they can give soon: the request is not even checked.
+static bool
+s_refuse_busy (self_t *self, uint32_t conn)
+{
+    if (zlistx_size (self->requests) < S_BUSY_REQUESTS)
+        return false;
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "status", "error");
+    cJSON_AddStringToObject (reply, "message", ZC_BUSY_REASON);
+    zc_link_reply (self->bridge, conn, reply);
+    return true;
+}
+
 static void
 s_handle_purchase (self_t *self, uint32_t conn, const char *address, const cJSON *body)
 {
+    if (s_refuse_busy (self, conn))
+        return;
     static const char *strings [] = { "tx_id", "buyer", "seller", "asset_id", "asset_name", NULL };
     char reason [128] = "";
     if (!cJSON_IsObject (body))
@@ -584,6 +610,8 @@ s_handle_purchase (self_t *self, uint32_t conn, const char *address, const cJSON
 static void
 s_handle_transaction (self_t *self, uint32_t conn, const char *address, const cJSON *body)
 {
+    if (s_refuse_busy (self, conn))
+        return;
     const char *error = "submit_transaction needs a \"body\" object";
     zc_tx_t *tx = cJSON_IsObject (body)? zc_tx_from_json (body, &error): NULL;
     if (tx && self->config->verify_txs && !zc_tx_verify (tx))
@@ -650,9 +678,11 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     if (node && cJSON_IsString (type)) {
         //  A node's answer on our own connection to it
         const cJSON *tx_id = cJSON_GetObjectItemCaseSensitive (message, "tx_id");
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive (message, "error");
         if (cJSON_IsString (tx_id))
             s_node_answer (self, node, tx_id->valuestring,
-                           streq (type->valuestring, "MINING_STARTED"));
+                           streq (type->valuestring, "MINING_STARTED"),
+                           cJSON_IsString (error) && streq (error->valuestring, ZC_BUSY_REASON));
         zc_link_done (self->bridge, conn);
     }
     else

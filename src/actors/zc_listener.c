@@ -40,6 +40,9 @@
         GET_BLOCKS conn from limit  get_blocks; answer due
       from the validator
         BROADCAST body              send body to every peer
+        LOAD taken waiting          TX commands it has handled, and its
+                                    mempool's size: past capacity a client's
+                                    NEW_TRANSACTION is refused at once, busy
         HELD ids                    these transactions and blocks are held
                                     validly: relayed copies are dropped
                                     before they are built (zc_seen)
@@ -69,6 +72,13 @@
 #define S_FORGET_MSECS  600000      //  an evicted peer is not relearnt from lists for this
 #define S_LIST_BYTES    60000       //  a node_list reply, at most (a length frame: 65535)
 #define S_SEEN_IDS      65536       //  ids of held transactions and blocks remembered
+//  Capacity (issue 11): a client's NEW_TRANSACTION is refused at once as
+//  busy while the validator has this many transactions still to take...
+#define S_BUSY_BACKLOG  256
+//  ...or while more wait to be mined than S_BUSY_BLOCKS blocks hold (and
+//  at least S_BUSY_WAITING): what the network can confirm soon
+#define S_BUSY_BLOCKS   2
+#define S_BUSY_WAITING  1000
 
 //  A peer: another node we may send to
 typedef struct {
@@ -94,6 +104,10 @@ typedef struct {
     zhashx_t *forgotten;        //  evicted "host:port" -> until when (mono ms, text)
     zc_seen_t *seen;            //  ids the validator holds validly (HELD):
                                 //  relayed copies of them are dropped unparsed
+    int64_t tx_sent;            //  TX commands sent to the validator
+    int64_t tx_taken;           //  ...and handled by it (its last LOAD)
+    int64_t waiting;            //  its mempool's size (its last LOAD)
+    size_t busy_waiting;        //  waiting at which clients are refused
     int64_t next_ping;          //  when to ask peers their status again
     uint64_t rounds;            //  status rounds so far
     bool terminated;            //  $TERM received
@@ -179,6 +193,9 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->validator = zc_link_new ("listener", config->name, true);
     self->notifier = zc_link_new ("notices", config->name, true);
     self->seen = zc_seen_new (S_SEEN_IDS);
+    self->busy_waiting = S_BUSY_BLOCKS * config->max_block_txs;
+    if (self->busy_waiting < S_BUSY_WAITING)
+        self->busy_waiting = S_BUSY_WAITING;
     return self;
 }
 
@@ -351,6 +368,16 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
     zc_msg_send_synced (self->validator, address, count, last + 1);
 }
 
+//  True if a client's transaction would wait longer than the network can
+//  confirm: the validator is behind, or the mempool holds more than the
+//  next blocks take.
+static bool
+s_busy (self_t *self)
+{
+    return self->tx_sent - self->tx_taken >= S_BUSY_BACKLOG
+        || (size_t) self->waiting >= self->busy_waiting;
+}
+
 //  One whole message from a connection.
 static void
 s_handle_message (void *arg, uint32_t conn, const char *address,
@@ -412,8 +439,19 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         zc_tx_t *tx = zc_tx_from_json (message, &error);
         if (!tx)
             s_error (self, conn, address, error);
-        else        //  the validator checks the signature, once, if new
+        else
+        if (s_busy (self)) {
+            //  Past capacity: refused now rather than acknowledged seconds
+            //  later (a relay from a peer is always taken)
+            cJSON *reply = zc_error_new (ZC_BUSY_REASON);
+            cJSON_AddStringToObject (reply, "tx_id", zc_tx_id (tx));
+            zc_link_reply (self->bridge, conn, reply);
+            zc_tx_destroy (&tx);
+        }
+        else {      //  the validator checks the signature, once, if new
+            self->tx_sent++;
             zc_msg_send_tx (self->validator, conn, address, tx);
+        }
     }
     else
     if (streq (type, "new_transactions")) {
@@ -436,8 +474,10 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                     continue;
                 const char *error = NULL;
                 zc_tx_t *tx = zc_tx_from_json (item, &error);
-                if (tx)
+                if (tx) {
+                    self->tx_sent++;
                     zc_msg_send_tx (self->validator, 0, address, tx);
+                }
                 else
                     zsys_warning ("%s: bad relayed transaction from %s: %s",
                                   self->config->name, address, error);
@@ -571,6 +611,11 @@ s_self_handle_validator (self_t *self)
             zsock_send (self->bridge, "ssf", "SEND", peer->address, body);
             peer = (s_peer_t *) zlistx_next (self->peers);
         }
+    }
+    else
+    if (msg && zc_msg_id (msg) == ZC_MSG_LOAD) {
+        self->tx_taken = zc_msg_taken (msg);
+        self->waiting = zc_msg_waiting (msg);
     }
     else
     if (msg && zc_msg_id (msg) == ZC_MSG_HELD) {

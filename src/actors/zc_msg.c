@@ -21,6 +21,10 @@
         STATUS conn peers               get_status; answer due
         GET_BLOCKS conn from limit      get_blocks; answer due
         BROADCAST body                  validator -> listener: to every peer
+        LOAD taken waiting              validator -> listener: TX commands
+                                        handled so far, transactions waiting
+                                        in the mempool (the listener's
+                                        measure of capacity: busy refusal)
         HELD ids                        validator -> listener: ids (64 hex
                                         each, back to back) of transactions
                                         and blocks now held validly
@@ -64,6 +68,7 @@ s_strings (int id)
         case ZC_MSG_GET_BLOCKS:     return 0;
         case ZC_MSG_BROADCAST:      return 0;
         case ZC_MSG_HELD:           return 0;
+        case ZC_MSG_LOAD:           return 0;
         default:                    return -1;
     }
 }
@@ -155,6 +160,25 @@ zc_msg_send_held (zsock_t *dest, const char *ids, size_t count)
 {
     s_header_t header = { .id = ZC_MSG_HELD, .first = (int64_t) count };
     return s_send (dest, &header, NULL, NULL, ids, count * ZC_HASH_HEX, true);
+}
+
+int
+zc_msg_send_load (zsock_t *dest, int64_t taken, int64_t waiting)
+{
+    s_header_t header = { .id = ZC_MSG_LOAD, .first = taken, .second = waiting };
+    return s_send (dest, &header, NULL, NULL, NULL, 0, false);
+}
+
+int64_t
+zc_msg_taken (zc_msg_t *self)
+{
+    return self->header.first;
+}
+
+int64_t
+zc_msg_waiting (zc_msg_t *self)
+{
+    return self->header.second;
 }
 
 size_t
@@ -346,6 +370,7 @@ zc_msg_name (zc_msg_id_t id)
         case ZC_MSG_GET_BLOCKS:     return "GET_BLOCKS";
         case ZC_MSG_BROADCAST:      return "BROADCAST";
         case ZC_MSG_HELD:           return "HELD";
+        case ZC_MSG_LOAD:           return "LOAD";
         default:                    return "?";
     }
 }

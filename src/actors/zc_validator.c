@@ -61,6 +61,7 @@ typedef struct {
     uint64_t job_id;            //  id of the current job
     zc_sync_t *sync;            //  what to fetch from peers; mining hold
     uint64_t rejected;          //  invalid blocks seen
+    int64_t taken;              //  TX commands handled, told in LOAD
     s_pending_tx_t batch [S_TX_BATCH];  //  transactions awaiting durability
     size_t batch_size;          //  how many
     bool terminated;            //  $TERM received
@@ -215,6 +216,15 @@ s_mine_next (self_t *self)
     free (preimage);
 }
 
+//  Tells the listener how far intake has got and what waits to be mined,
+//  which is how it refuses clients at once past capacity.
+static void
+s_send_load (self_t *self)
+{
+    zc_msg_send_load (self->listener, self->taken,
+                      (int64_t) zc_mempool_size (self->mempool));
+}
+
 //  Tells the listener the blocks a written plan attaches, and their
 //  transactions, are held: relayed copies need no parsing.
 static void
@@ -268,6 +278,7 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
         }
     }
     zc_chain_commit (self->chain, &plan);
+    s_send_load (self);                 //  the mempool has shrunk
     s_mine_next (self);
     return 0;
 }
@@ -309,6 +320,7 @@ s_flush_txs (self_t *self)
     if (held_count > 0)
         zc_msg_send_held (self->listener, held, held_count);
     free (held);
+    s_send_load (self);
     for (size_t i = 0; i < self->batch_size; i++) {
         s_pending_tx_t *entry = &self->batch [i];
         if (entry->fresh && !stored) {
@@ -612,6 +624,7 @@ s_self_handle_listener (self_t *self)
     switch (id) {
         case ZC_MSG_TX: {
             zc_tx_t *tx = zc_msg_take_tx (msg);
+            self->taken++;
             if (tx)
                 s_handle_tx (self, zc_msg_conn (msg), zc_msg_address (msg), tx);
             break;

@@ -196,6 +196,16 @@ START_TEST (test_held)
 }
 END_TEST
 
+START_TEST (test_load)
+{
+    ck_assert_int_eq (zc_msg_send_load (s_out, INT64_C (5000000000), 1234), 0);
+    zc_msg_t *msg = s_recv (ZC_MSG_LOAD);
+    ck_assert_int_eq (zc_msg_taken (msg), INT64_C (5000000000));
+    ck_assert_int_eq (zc_msg_waiting (msg), 1234);
+    zc_msg_destroy (&msg);
+}
+END_TEST
+
 //  What is not one of our commands is refused as malformed: the old text
 //  form, a short header, a known command with a frame missing.
 START_TEST (test_malformed)
@@ -240,6 +250,7 @@ main (void)
     tcase_add_test (tcase, test_status_and_get_blocks);
     tcase_add_test (tcase, test_broadcast);
     tcase_add_test (tcase, test_held);
+    tcase_add_test (tcase, test_load);
     tcase_add_test (tcase, test_malformed);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);

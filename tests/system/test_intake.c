@@ -1,7 +1,8 @@
 /*  =========================================================================
     test_intake.c - how a real node takes transactions and blocks in under
     load (issue 11): duplicates recognized before any work, a forged copy
-    that arrives first never makes the genuine one refused
+    that arrives first never makes the genuine one refused, and intake
+    past capacity refused at once as busy
 
     One real zchaind node on loopback; the test speaks to it as a client
     and as a relaying peer would (new_transactions with the relayer's
@@ -223,6 +224,107 @@ START_TEST (test_duplicates_dropped_unparsed)
 }
 END_TEST
 
+//  The node's mempool size, or -1 if it does not answer.
+static int64_t
+s_mempool (const char *address)
+{
+    cJSON *status = harness_status (address, S_REPLY_MS);
+    int64_t size = status? (int64_t) harness_number (status, "mempool"): -1;
+    cJSON_Delete (status);
+    return size;
+}
+
+//  True if a gateway answers health.
+static bool
+s_answers_health (const char *address)
+{
+    cJSON *reply = harness_request (address, ZC_FRAMING_LENGTH, "{\"action\":\"health\"}", 2000);
+    bool ok = reply != NULL;
+    cJSON_Delete (reply);
+    return ok;
+}
+
+//  Past capacity a client's transaction is refused at once as busy: a node
+//  that cannot mine (difficulty 30) holds 1000 waiting transactions, as
+//  many as it confirms soon with max_block_txs 1 (never fewer than 1000);
+//  the next is answered busy, with its tx_id, and not taken, while a
+//  peer's relay still is; the gateway passes the nodes' busy on as its own.
+START_TEST (test_busy_refused_at_once)
+{
+    harness_node_t node;
+    harness_nodes_init (&node, 1);
+    char *config = harness_config_write ("zchain.conf", &node, 1,
+                                         "difficulty = 30\nminers = 1\nmax_block_txs = 1\n");
+    char gateway [32];
+    snprintf (gateway, sizeof gateway, "127.0.0.1:%d", harness_free_port ());
+    char *gateway_data = harness_path ("gateway");
+    FILE *file = fopen (config, "a");
+    ck_assert_ptr_nonnull (file);
+    fprintf (file, "gateway\n    host = 127.0.0.1\n    port = %s\n    data = %s\n",
+             strchr (gateway, ':') + 1, gateway_data);
+    ck_assert_int_eq (fclose (file), 0);
+    node.pid = harness_zchaind_start (config, "zchaind.log", NULL, 0);
+    harness_node_wait_ready (&node, S_START_MS);
+
+    zc_keys_t *keys = zc_keys_new ();
+    zc_client_t *client = zc_client_new (node.address, ZC_FRAMING_LENGTH, NULL);
+    ck_assert_ptr_nonnull (client);
+    for (int n = 0; n < 1000; n++) {
+        char tag [32];
+        snprintf (tag, sizeof tag, "fill-%d", n);
+        zc_tx_t *tx = s_tx (keys, tag);
+        char *message = s_submit (client, tx);
+        ck_assert_str_eq (message, "Mining started");
+        free (message);
+        zc_tx_destroy (&tx);
+    }
+    zc_tx_t *over = s_tx (keys, "one too many");
+    cJSON *request = zc_tx_to_json (over);
+    cJSON_AddStringToObject (request, "type", "NEW_TRANSACTION");
+    cJSON *reply = zc_client_request (client, request, S_REPLY_MS);
+    ck_assert_ptr_nonnull (reply);
+    ck_assert_str_eq (harness_string (reply, "type"), "error");
+    ck_assert_str_eq (harness_string (reply, "error"), ZC_BUSY_REASON);
+    ck_assert_str_eq (harness_string (reply, "tx_id"), zc_tx_id (over));
+    cJSON_Delete (reply);
+    ck_assert_int_eq (s_mempool (node.address), 1000);
+
+    //  A relay is always taken: what the gateway acknowledged must reach
+    //  every node
+    cJSON *relay = s_relay (zc_tx_to_json (over), zc_tx_id (over));
+    s_send_then_ping (client, relay);
+    cJSON_Delete (relay);
+    HARNESS_AWAIT (s_mempool (node.address) == 1001, S_LOG_MS,
+                   "the relayed transaction was not taken");
+
+    //  Through the gateway: the node's busy is the client's
+    HARNESS_AWAIT (s_answers_health (gateway), S_START_MS,
+                   "the gateway never answered health");
+    zc_tx_t *more = s_tx (keys, "through the gateway");
+    cJSON *submit = cJSON_CreateObject ();
+    cJSON_AddStringToObject (submit, "action", "submit_transaction");
+    cJSON_AddItemToObject (submit, "body", zc_tx_to_json (more));
+    char *text = cJSON_PrintUnformatted (submit);
+    reply = harness_request (gateway, ZC_FRAMING_LENGTH, text, S_REPLY_MS);
+    ck_assert_ptr_nonnull (reply);
+    ck_assert_str_eq (harness_string (reply, "status"), "error");
+    ck_assert_str_eq (harness_string (reply, "message"), ZC_BUSY_REASON);
+    ck_assert_int_eq (harness_number (reply, "nodes_reached"), 0);
+    cJSON_Delete (reply);
+    free (text);
+    cJSON_Delete (submit);
+    zc_tx_destroy (&more);
+
+    cJSON_Delete (request);
+    zc_tx_destroy (&over);
+    zc_client_destroy (&client);
+    zc_keys_destroy (&keys);
+    free (gateway_data);
+    free (config);
+    harness_nodes_free (&node, 1);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -230,5 +332,7 @@ main (void)
     TCase *tcase = harness_tcase (suite, "duplicates", 120);
     tcase_add_test (tcase, test_forged_copy_first);
     tcase_add_test (tcase, test_duplicates_dropped_unparsed);
+    tcase = harness_tcase (suite, "capacity", 300);
+    tcase_add_test (tcase, test_busy_refused_at_once);
     return testutil_run (suite);
 }
