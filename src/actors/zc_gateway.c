@@ -51,7 +51,11 @@
 #define S_DISCOVER_MSECS 5000       //  how often nodes are asked for their peers
 #define S_BUSY_REQUESTS 512         //  transactions the nodes still owe answers
                                     //  for, at most: past it a client is
-                                    //  refused at once, busy (issue 11)
+                                    //  refused at once, busy (issue 11)...
+#define S_BUSY_MSECS    25          //  ...as while one that most nodes have
+                                    //  not answered yet has waited this long
+                                    //  (before the nodes' own bound, 100 ms,
+                                    //  so that they rarely refuse its sends)
 
 //  A client request waiting for the nodes' answers
 typedef struct {
@@ -560,7 +564,17 @@ s_purchase_string (const cJSON *body, const char *name)
 static bool
 s_refuse_busy (self_t *self, uint32_t conn)
 {
-    if (zlistx_size (self->requests) < S_BUSY_REQUESTS)
+    bool busy = zlistx_size (self->requests) >= S_BUSY_REQUESTS;
+    //  The oldest request most nodes have not answered yet (one waiting
+    //  only for a stuck node or two does not count: the others show there
+    //  is capacity)
+    size_t most = self->node_count / 2 + 1;
+    s_request_t *request = (s_request_t *) zlistx_first (self->requests);
+    while (request && (request->replied || request->reached + request->busy >= most))
+        request = (s_request_t *) zlistx_next (self->requests);
+    if (request && zclock_mono () - (request->deadline - S_REPLY_MSECS) > S_BUSY_MSECS)
+        busy = true;
+    if (!busy)
         return false;
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "status", "error");

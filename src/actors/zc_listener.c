@@ -73,8 +73,12 @@
 #define S_LIST_BYTES    60000       //  a node_list reply, at most (a length frame: 65535)
 #define S_SEEN_IDS      65536       //  ids of held transactions and blocks remembered
 //  Capacity (issue 11): a client's NEW_TRANSACTION is refused at once as
-//  busy while the validator has this many transactions still to take...
+//  busy while the validator has this many transactions still to take, or
+//  more than S_BUSY_BURST of which the oldest has waited S_BUSY_MSECS (a
+//  short burst is never refused: it is not a queue)...
 #define S_BUSY_BACKLOG  256
+#define S_BUSY_BURST    100
+#define S_BUSY_MSECS    100
 //  ...or while more wait to be mined than S_BUSY_BLOCKS blocks hold (and
 //  at least S_BUSY_WAITING): what the network can confirm soon
 #define S_BUSY_BLOCKS   2
@@ -105,6 +109,7 @@ typedef struct {
     zc_seen_t *seen;            //  ids the validator holds validly (HELD):
                                 //  relayed copies of them are dropped unparsed
     int64_t tx_sent;            //  TX commands sent to the validator
+    int64_t sent_at [S_BUSY_BACKLOG];   //  when each of the last ones went
     int64_t tx_taken;           //  ...and handled by it (its last LOAD)
     int64_t waiting;            //  its mempool's size (its last LOAD)
     size_t busy_waiting;        //  waiting at which clients are refused
@@ -374,7 +379,10 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
 static bool
 s_busy (self_t *self)
 {
-    return self->tx_sent - self->tx_taken >= S_BUSY_BACKLOG
+    int64_t backlog = self->tx_sent - self->tx_taken;
+    return backlog >= S_BUSY_BACKLOG
+        || (backlog > S_BUSY_BURST
+            && zclock_mono () - self->sent_at [self->tx_taken % S_BUSY_BACKLOG] > S_BUSY_MSECS)
         || (size_t) self->waiting >= self->busy_waiting;
 }
 
@@ -449,6 +457,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
             zc_tx_destroy (&tx);
         }
         else {      //  the validator checks the signature, once, if new
+            self->sent_at [self->tx_sent % S_BUSY_BACKLOG] = zclock_mono ();
             self->tx_sent++;
             zc_msg_send_tx (self->validator, conn, address, tx);
         }
@@ -475,6 +484,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
                 const char *error = NULL;
                 zc_tx_t *tx = zc_tx_from_json (item, &error);
                 if (tx) {
+                    self->sent_at [self->tx_sent % S_BUSY_BACKLOG] = zclock_mono ();
                     self->tx_sent++;
                     zc_msg_send_tx (self->validator, 0, address, tx);
                 }

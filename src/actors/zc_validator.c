@@ -457,7 +457,12 @@ static bool
 s_tx_verified (const char *tx_id, void *arg)
 {
     self_t *self = (self_t *) arg;
-    return zc_mempool_lookup (self->mempool, tx_id) != NULL;
+    //  An id is the SHA-256 of the whole transaction, signature included:
+    //  one we hold, in the mempool or in a block of ours, was verified.
+    //  Competing blocks (forks) carry what our own block already took out
+    //  of the mempool, and were each verified again (issue 11 profile)
+    return zc_mempool_lookup (self->mempool, tx_id) != NULL
+        || zc_chain_has_tx (self->chain, tx_id);
 }
 
 //  A block from address (conn 0: part of a batch, nobody to answer);
