@@ -108,7 +108,7 @@ main () {
         "$(report_value "$json" .total.latency_ms.p99)" ms \
         "ack p50" "$(report_value "$json" .total.latency_ms.p50)" max 100 >> "$figures"
     figure_json "1,000 clients at 1,000 tx/s: refused at once as busy" \
-        "$(report_value "$json" '.failures."busy (refused at capacity)"')" requests \
+        "$(report_value "$json" '.failures."busy (refused at capacity)" // 0')" requests \
         "sent" "$(report_value "$json" .total.sent)" >> "$figures"
     figure_json "1,000 clients at 1,000 tx/s: failed for another reason" \
         "$(report_value "$json" '[.failures | to_entries [] | select (.key != "busy (refused at capacity)") | .value] | add // 0')" \

@@ -88,6 +88,14 @@ char *zc_endpoint (const char *role, const char *name);
 //  bridge: raw framed TCP <-> zmsg.  args: const char * instance name.
 void zc_bridge_actor (zsock_t *pipe, void *args);
 
+//  A request the bridge may answer on its own thread: the reply (a static
+//  string, framed by the bridge), or NULL to hand the request on.  Called
+//  on the bridge's thread: it may read only what no thread changes.
+typedef const char *(zc_bridge_quick_fn) (void *arg, const char *address,
+                                         const char *data, size_t size);
+//  Gives a bridge its quick answers (before it binds).
+void zc_bridge_set_quick (zactor_t *bridge, zc_bridge_quick_fn *quick, void *arg);
+
 //  Opens a bridge's listening port; -1 with the reason logged.
 int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
                     size_t max_message);
@@ -197,6 +205,10 @@ void *zc_gateway_state_new (zc_service_config_t *config);
 void zc_gateway_state_destroy (void **state_p);
 void zc_gateway_handle (void *state, uint32_t conn, const char *address,
                    const char *data, size_t size);
+//  The gateway's quick answers for its bridge (health); arg is its
+//  zc_service_config_t *.
+const char *zc_gateway_quick (void *config, const char *address, const char *data,
+                              size_t size);
 
 //  server: the reference marketplace sink.  args: zc_service_config_t *.
 void zc_server_actor (zsock_t *pipe, void *args);

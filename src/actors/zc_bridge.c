@@ -18,6 +18,12 @@
 
     Pipe protocol (from the node role):
         BIND host port max_message  -> signal 0, or -1 if it cannot listen
+        QUICK fn arg                zc_bridge_quick_fn * and its argument:
+                                    a request it answers is answered here,
+                                    when nothing else is in flight on its
+                                    connection (so replies stay in order),
+                                    without crossing to another thread
+                                    -> signal 0
         $TERM                       ends the actor
 
     Link protocol (PAIR bound at zc_endpoint ("bridge", name)):
@@ -107,6 +113,8 @@ typedef struct {
     zhashx_t *outgoing;         //  "host:port" -> s_conn_t * we opened
     zhashx_t *unreachable;      //  "host:port" -> s_backoff_t *, dials timed out
     int64_t accept_paused;      //  no accepting until then (out of fds)
+    zc_bridge_quick_fn *quick;  //  answers it gives itself, or NULL
+    void *quick_arg;            //  its argument
     bool terminated;            //  $TERM received
 } self_t;
 
@@ -320,6 +328,13 @@ s_conn_drain (self_t *self, s_conn_t *conn)
             s_conn_protocol_error (self, conn, zc_codec_error (conn->codec));
             break;
         }
+        const char *quick = self->quick && conn->inflight == 0?
+                            self->quick (self->quick_arg, conn->address, data, size): NULL;
+        if (quick) {
+            if (s_conn_queue (self, conn, quick, strlen (quick)) != 0)
+                conn->closing = true;   //  it does not read its replies
+            continue;
+        }
         conn->inflight++;
         zsock_send (self->link, "s4sb", "MSG", conn->id, conn->address, data, size);
     }
@@ -517,6 +532,18 @@ s_self_handle_pipe (self_t *self)
         zstr_free (&max);
     }
     else
+    if (streq (command, "QUICK")) {
+        zframe_t *fn = zmsg_pop (msg);
+        zframe_t *arg = zmsg_pop (msg);
+        if (fn && arg && zframe_size (fn) == sizeof (void *) && zframe_size (arg) == sizeof (void *)) {
+            memcpy (&self->quick, zframe_data (fn), sizeof (void *));
+            memcpy (&self->quick_arg, zframe_data (arg), sizeof (void *));
+        }
+        zframe_destroy (&fn);
+        zframe_destroy (&arg);
+        zsock_signal (self->pipe, 0);
+    }
+    else
         zsys_error ("%s: bridge: unknown command %s", self->name, command);
     zstr_free (&command);
     zmsg_destroy (&msg);
@@ -704,6 +731,14 @@ zc_bridge_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     s_self_run (self);
     s_self_destroy (&self);
+}
+
+//  Gives the bridge its quick answers (its QUICK command).
+void
+zc_bridge_set_quick (zactor_t *bridge, zc_bridge_quick_fn *quick, void *arg)
+{
+    zsock_send (bridge, "spp", "QUICK", (void *) quick, arg);
+    zsock_wait (bridge);
 }
 
 //  Opens a bridge's port (its BIND command); -1 with the reason logged.

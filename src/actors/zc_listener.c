@@ -78,7 +78,7 @@
 //  short burst is never refused: it is not a queue)...
 #define S_BUSY_BACKLOG  256
 #define S_BUSY_BURST    100
-#define S_BUSY_MSECS    100
+#define S_BUSY_MSECS    150
 //  ...or while more wait to be mined than S_BUSY_BLOCKS blocks hold (and
 //  at least S_BUSY_WAITING): what the network can confirm soon
 #define S_BUSY_BLOCKS   2

@@ -29,6 +29,9 @@ zc_service_new (zc_service_config_t *config)
     bool gateway = streq (config->name, "gateway");
     self->bridge = zactor_new (zc_bridge_actor, config->name);
     self->handler = zactor_new (gateway? zc_gateway_actor: zc_server_actor, config);
+    //  Health needs no state: the gateway's bridge answers it itself
+    if (gateway)
+        zc_bridge_set_quick (self->bridge, zc_gateway_quick, config);
     zstr_send (self->handler, "START");
     if (zsock_wait (self->handler) != 0) {
         zc_service_destroy (&self);
