@@ -321,6 +321,11 @@ const char *zc_block_check (zc_block_t *self, int difficulty, size_t max_txs,
 
 //  New JSON payload as new_block carries it; caller owns it.
 cJSON *zc_block_to_json (zc_block_t *self);
+//  The same without "transactions".
+cJSON *zc_block_to_json_header (zc_block_t *self);
+//  JCS text of zc_block_to_json, built from the transactions' kept
+//  canonical texts.  Caller frees; NULL if it has no canonical form.
+char *zc_block_canonical (zc_block_t *self);
 
 //  =========================================================================
 //  zc_ledger - a node's SQLite file: blocks and confirmed transactions

@@ -270,11 +270,18 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
                   zc_block_index (block), zc_block_hash (block),
                   zc_block_tx_count (block), zc_block_miner_id (block));
         if (announce) {
-            cJSON *message = cJSON_CreateObject ();
-            cJSON_AddStringToObject (message, "type", "new_block");
-            cJSON_AddStringToObject (message, "node_id", self->config->node_id);
-            cJSON_AddItemToObject (message, "data", zc_block_to_json (block));
-            s_send_json (self, NULL, message);
+            //  {"data":...,"node_id":...,"type":"new_block"}, keys in JCS
+            //  order, the block as its kept canonical texts
+            char *data = zc_block_canonical (block);
+            char *text = data? zsys_sprintf ("{\"data\":%s,\"node_id\":\"%s\",\"type\":\"new_block\"}",
+                                             data, self->config->node_id): NULL;
+            if (text)
+                zc_msg_send_broadcast (self->listener, text, strlen (text));
+            else
+                zsys_error ("%s: bug: block %.16s has no canonical form",
+                            self->config->name, zc_block_hash (block));
+            free (data);
+            free (text);
         }
     }
     zc_chain_commit (self->chain, &plan);
@@ -568,9 +575,10 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
 {
     if (limit > S_MAX_REPLY_BLOCKS)
         limit = S_MAX_REPLY_BLOCKS;
-    cJSON *reply = cJSON_CreateObject ();
-    cJSON_AddStringToObject (reply, "type", "blocks");
-    cJSON *blocks = cJSON_AddArrayToObject (reply, "blocks");
+    //  {"blocks":[...],"type":"blocks"}, each block as its kept canonical
+    //  texts (no JSON tree per block or transaction)
+    zchunk_t *reply = zchunk_new ("{\"blocks\":[", 11);
+    size_t sent = 0;
     size_t budget = self->config->max_message / 2, used = 0;
     //  Recent blocks come from memory, older ones from the ledger, one at
     //  a time: a reply never holds more than its byte budget
@@ -582,13 +590,20 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
         if (!block)
             break;
         used += zc_block_bytes (block) + 512;
-        if (used <= budget || index == from)
-            cJSON_AddItemToArray (blocks, zc_block_to_json (block));
+        char *text = used <= budget || index == from? zc_block_canonical (block): NULL;
+        if (text) {
+            if (sent++ > 0)
+                zchunk_extend (reply, ",", 1);
+            zchunk_extend (reply, text, strlen (text));
+            free (text);
+        }
         zc_block_destroy (&read);
         if (used > budget)
             break;
     }
-    zc_link_reply (self->answers, conn, reply);
+    zchunk_extend (reply, "],\"type\":\"blocks\"}", 18);
+    zsock_send (self->answers, "s4b", "REPLY", conn, zchunk_data (reply), zchunk_size (reply));
+    zchunk_destroy (&reply);
 }
 
 //  get_status: where this node stands.
