@@ -52,10 +52,12 @@
 #define S_BUSY_REQUESTS 512         //  transactions the nodes still owe answers
                                     //  for, at most: past it a client is
                                     //  refused at once, busy (issue 11)...
-#define S_BUSY_MSECS    75          //  ...as while one that most nodes have
-                                    //  not answered yet has waited this long
+#define S_BUSY_MSECS    75          //  ...as while more than S_BUSY_BURST are
+#define S_BUSY_BURST    100         //  owed and one that most nodes have not
+                                    //  answered yet has waited S_BUSY_MSECS
                                     //  (before the nodes' own bound, 150 ms,
-                                    //  so that they rarely refuse its sends)
+                                    //  so that they rarely refuse its sends;
+                                    //  a short burst is never refused)
 
 //  A client request waiting for the nodes' answers
 typedef struct {
@@ -596,7 +598,8 @@ s_refuse_busy (self_t *self, uint32_t conn)
     s_request_t *request = (s_request_t *) zlistx_first (self->requests);
     while (request && (request->replied || request->reached + request->busy >= most))
         request = (s_request_t *) zlistx_next (self->requests);
-    if (request && zclock_mono () - (request->deadline - S_REPLY_MSECS) > S_BUSY_MSECS)
+    if (request && zlistx_size (self->requests) > S_BUSY_BURST
+    &&  zclock_mono () - (request->deadline - S_REPLY_MSECS) > S_BUSY_MSECS)
         busy = true;
     if (!busy)
         return false;
