@@ -25,6 +25,7 @@
 #include "zchain.h"
 #include <inttypes.h>
 #include <assert.h>
+#include <stdatomic.h>
 
 //  =========================================================================
 //  Settings an actor is started with (read from the config file by the
@@ -75,6 +76,10 @@ typedef struct {
     size_t file_node_count;     //  how many nodes the file names
     char **allow;               //  gateway/allow: client CIDRs served
     size_t allow_count;         //  how many
+    //  Issue 11: set by the gateway while past capacity, read by its
+    //  bridge's quick answers (the one value the two threads share), or
+    //  NULL; owned by the service role
+    atomic_bool *busy;
 } zc_service_config_t;
 
 //  =========================================================================
@@ -205,9 +210,9 @@ void *zc_gateway_state_new (zc_service_config_t *config);
 void zc_gateway_state_destroy (void **state_p);
 void zc_gateway_handle (void *state, uint32_t conn, const char *address,
                    const char *data, size_t size);
-//  The gateway's quick answers for its bridge (health); arg is its
-//  zc_service_config_t *.
-const char *zc_gateway_quick (void *config, const char *address, const char *data,
+//  The gateway's quick answers for its bridge (health; busy while past
+//  capacity); arg is its zc_service_config_t *.
+const char *zc_gateway_quick (void *arg, const char *address, const char *data,
                               size_t size);
 
 //  server: the reference marketplace sink.  args: zc_service_config_t *.

@@ -506,15 +506,24 @@ s_allowed (self_t *self, const char *address)
 //  request to the gateway (issue 11): health, asked in its canonical form
 //  by an allowed client.  Reads only the config, which no one changes once
 //  started, so it is safe on the bridge's thread.
+//  And, while the gateway says it is past capacity (config->busy, an
+//  atomic it sets), a submission in canonical form is refused as busy.
 #define S_HEALTH_REQUEST    "{\"action\":\"health\"}"
 #define S_HEALTH_REPLY      "{\"service\":\"gateway_server\",\"status\":\"ok\"}"
+#define S_SUBMIT_PREFIX     "{\"action\":\"submit_"
+#define S_BUSY_REPLY        "{\"message\":\"" ZC_BUSY_REASON "\",\"status\":\"error\"}"
 
 const char *
-zc_gateway_quick (void *config, const char *address, const char *data, size_t size)
+zc_gateway_quick (void *arg, const char *address, const char *data, size_t size)
 {
+    zc_service_config_t *config = (zc_service_config_t *) arg;
     if (size == strlen (S_HEALTH_REQUEST) && memcmp (data, S_HEALTH_REQUEST, size) == 0
-    &&  s_allowed_by ((zc_service_config_t *) config, address))
+    &&  s_allowed_by (config, address))
         return S_HEALTH_REPLY;
+    if (config->busy && atomic_load (config->busy)
+    &&  size > strlen (S_SUBMIT_PREFIX) && memcmp (data, S_SUBMIT_PREFIX, strlen (S_SUBMIT_PREFIX)) == 0
+    &&  s_allowed_by (config, address))
+        return S_BUSY_REPLY;
     return NULL;
 }
 
@@ -585,10 +594,9 @@ s_purchase_string (const cJSON *body, const char *name)
 
 //  submit_purchase: checks every field, makes a transaction signed by the
 //  gateway with the purchase as its data, and broadcasts it.
-//  True, and the client refused at once, if the nodes already owe as many
-//  answers as they can give soon: the request is not even checked.
+//  True if the nodes already owe as many answers as they can give soon.
 static bool
-s_refuse_busy (self_t *self, uint32_t conn)
+s_past_capacity (self_t *self)
 {
     bool busy = zlistx_size (self->requests) >= S_BUSY_REQUESTS;
     //  The oldest request most nodes have not answered yet (one waiting
@@ -601,7 +609,24 @@ s_refuse_busy (self_t *self, uint32_t conn)
     if (request && zlistx_size (self->requests) > S_BUSY_BURST
     &&  zclock_mono () - (request->deadline - S_REPLY_MSECS) > S_BUSY_MSECS)
         busy = true;
-    if (!busy)
+    return busy;
+}
+
+//  Tells the bridge whether to refuse submissions itself (quick answers),
+//  so that past capacity they do not even queue for this thread.
+static void
+s_publish_capacity (self_t *self)
+{
+    if (self->config->busy)
+        atomic_store (self->config->busy, s_past_capacity (self));
+}
+
+//  True, and the client refused at once, if past capacity: the request is
+//  not even checked.
+static bool
+s_refuse_busy (self_t *self, uint32_t conn)
+{
+    if (!s_past_capacity (self))
         return false;
     cJSON *reply = cJSON_CreateObject ();
     cJSON_AddStringToObject (reply, "status", "error");
@@ -867,6 +892,7 @@ zc_gateway_actor (zsock_t *pipe, void *args)
         if (which == self->bridge)
             s_self_handle_bridge (self);
         s_expire_requests (self);
+        s_publish_capacity (self);
         s_post_next (self);
         s_discover (self);
         s_ping_unknown (self, false);

@@ -109,6 +109,34 @@ START_TEST (test_health_answered_by_the_bridge)
 }
 END_TEST
 
+//  While the gateway says it is past capacity, its bridge refuses a
+//  submission itself, at once; otherwise the submission is handed on.
+START_TEST (test_busy_refused_by_the_bridge)
+{
+    s_gateway_t gateway;
+    atomic_bool busy;
+    atomic_init (&busy, true);
+    s_start (&gateway, "quick-busy", "127.0.0.0/8");
+    gateway.config.busy = &busy;
+    const char *submit = "{\"action\":\"submit_transaction\",\"body\":{}}";
+    char line [128];
+    snprintf (line, sizeof line, "%s\n", submit);
+    zc_client_t *client = zc_client_new (gateway.address, ZC_FRAMING_LINE, NULL);
+    ck_assert_ptr_nonnull (client);
+    ck_assert_int_eq (zc_client_send_raw (client, line, strlen (line)), 0);
+    cJSON *reply = zc_client_recv (client, 10000);
+    ck_assert_ptr_nonnull (reply);
+    ck_assert_str_eq (cJSON_GetObjectItem (reply, "status")->valuestring, "error");
+    ck_assert_str_eq (cJSON_GetObjectItem (reply, "message")->valuestring, ZC_BUSY_REASON);
+    cJSON_Delete (reply);
+    atomic_store (&busy, false);
+    ck_assert_int_eq (zc_client_send_raw (client, line, strlen (line)), 0);
+    s_expect_handed_on (&gateway, submit);
+    zc_client_destroy (&client);
+    s_stop (&gateway);
+}
+END_TEST
+
 START_TEST (test_not_allowed_handed_on)
 {
     s_gateway_t gateway;
@@ -129,6 +157,7 @@ main (void)
     TCase *tcase = tcase_create ("bridge");
     tcase_set_timeout (tcase, 60);
     tcase_add_test (tcase, test_health_answered_by_the_bridge);
+    tcase_add_test (tcase, test_busy_refused_by_the_bridge);
     tcase_add_test (tcase, test_not_allowed_handed_on);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
