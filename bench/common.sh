@@ -104,8 +104,10 @@ figure_json () {
            else {} end)
         + (if $kind == "ratio_min" then {target: "ratio >= \($target)",
               met: (($reference_value // 0) > 0 and $value / $reference_value >= $target)}
-           elif $kind == "max" then {target: "< \($target) \($unit)", met: ($value < $target)}
-           elif $kind == "min" then {target: ">= \($target) \($unit)", met: ($value >= $target)}
+           elif $kind == "max" then {target: "< \($target) \($unit)",
+              met: ($value != null and $value < $target)}
+           elif $kind == "min" then {target: ">= \($target) \($unit)",
+              met: ($value != null and $value >= $target)}
            else {} end)'
 }
 

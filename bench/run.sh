@@ -7,7 +7,7 @@
 #
 #       ZCHAIN_BUILDDIR=BUILD bench/run.sh [NAME...]
 #
-#   NAME is mining, stop_latency, gateway, e2e, propagation or scale
+#   NAME is mining, stop_latency, gateway, e2e, intake, propagation or scale
 #   (default: all, in that order).  Each writes $results/NAME.json ($ZCHAIN_BUILDDIR/bench/
 #   results unless ZCHAIN_RESULTS says otherwise); this script then prints
 #   one table of every figure beside its reference and target, and writes
@@ -38,6 +38,8 @@ run_one () {
             bash "$here/gateway.sh" || status=$? ;;
         e2e)
             bash "$here/e2e.sh" || status=$? ;;
+        intake)
+            bash "$here/intake.sh" || status=$? ;;
         propagation)
             bash "$here/propagation.sh" || status=$? ;;
         scale)
@@ -90,7 +92,7 @@ table () {
 main () {
     mkdir -p "$results"
     local names=("$@") started start=$SECONDS name files=()
-    [ $# -eq 0 ] && names=(mining stop_latency gateway e2e propagation scale)
+    [ $# -eq 0 ] && names=(mining stop_latency gateway e2e intake propagation scale)
     started=$(now_timestamp)
     echo "zchain benchmarks: results in $results" >&2
     for name in "${names[@]}"; do

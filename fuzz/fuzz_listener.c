@@ -42,48 +42,38 @@ s_setup (void)
     s_validator = fuzz_link_connect ("listener", S_NAME);
 }
 
-//  Reads what went to the validator; frees the objects passed to it.
+//  Reads what went to the validator (typed zc_msg commands); frees the
+//  objects passed to it.
 static void
 s_drain_validator (uint32_t conn, fuzz_outcome_t *outcome)
 {
-    zmsg_t *msg;
-    while ((msg = zmsg_recv (s_validator))) {
-        char *command = zmsg_popstr (msg);
-        FUZZ_ASSERT (command, "empty validator message");
-        if (streq (command, "TX") || streq (command, "BLOCK")) {
-            char *target = zmsg_popstr (msg);
-            zframe_t *pointer = zmsg_last (msg);
-            void *object = NULL;
-            FUZZ_ASSERT (pointer && zframe_size (pointer) == sizeof object, "no object");
-            memcpy (&object, zframe_data (pointer), sizeof object);
-            if (streq (command, "TX")) {
-                zc_tx_t *tx = (zc_tx_t *) object;
-                cJSON *json = zc_tx_to_json (tx);
-                fuzz_assert_roundtrip (json, "transaction passed on");
-                cJSON_Delete (json);
-                zc_tx_destroy (&tx);
-            }
-            else {
-                zc_block_t *block = (zc_block_t *) object;
-                cJSON *json = zc_block_to_json (block);
-                fuzz_assert_roundtrip (json, "block passed on");
-                cJSON_Delete (json);
-                zc_block_destroy (&block);
-            }
-            if (target && strtoul (target, NULL, 10) == conn && conn)
-                outcome->forwarded++;
-            zstr_free (&target);
+    zc_msg_t *msg;
+    bool malformed = false;
+    while ((msg = zc_msg_recv (s_validator, &malformed))) {
+        zc_msg_id_t id = zc_msg_id (msg);
+        if (id == ZC_MSG_TX) {
+            zc_tx_t *tx = zc_msg_take_tx (msg);
+            FUZZ_ASSERT (tx, "no transaction");
+            cJSON *json = zc_tx_to_json (tx);
+            fuzz_assert_roundtrip (json, "transaction passed on");
+            cJSON_Delete (json);
+            zc_tx_destroy (&tx);
         }
         else
-        if (streq (command, "STATUS") || streq (command, "GET_BLOCKS")) {
-            char *target = zmsg_popstr (msg);
-            if (target && strtoul (target, NULL, 10) == conn)
-                outcome->forwarded++;
-            zstr_free (&target);
+        if (id == ZC_MSG_BLOCK) {
+            zc_block_t *block = zc_msg_take_block (msg);
+            FUZZ_ASSERT (block, "no block");
+            cJSON *json = zc_block_to_json (block);
+            fuzz_assert_roundtrip (json, "block passed on");
+            cJSON_Delete (json);
+            zc_block_destroy (&block);
         }
-        zstr_free (&command);
-        zmsg_destroy (&msg);
+        if ((id == ZC_MSG_TX || id == ZC_MSG_BLOCK || id == ZC_MSG_STATUS
+        ||   id == ZC_MSG_GET_BLOCKS) && conn && zc_msg_conn (msg) == conn)
+            outcome->forwarded++;
+        zc_msg_destroy (&msg);
     }
+    FUZZ_ASSERT (!malformed, "malformed validator command");
 }
 
 int

@@ -388,6 +388,11 @@ const char *zc_block_check (zc_block_t *self, int difficulty, size_t max_txs,
 
 //  New JSON payload as new_block carries it; caller owns it.
 cJSON *zc_block_to_json (zc_block_t *self);
+//  The same without "transactions".
+cJSON *zc_block_to_json_header (zc_block_t *self);
+//  JCS text of zc_block_to_json, built from the transactions' kept
+//  canonical texts.  Caller frees; NULL if it has no canonical form.
+char *zc_block_canonical (zc_block_t *self);
 
 //  =========================================================================
 //  zc_ledger - a node's SQLite file: blocks and confirmed transactions
@@ -457,6 +462,22 @@ void zc_ledger_set_outbox (zc_ledger_t *self, bool outbox);
 zlistx_t *zc_ledger_outbox_load (zc_ledger_t *self, int64_t after, size_t max);
 int zc_ledger_outbox_remove (zc_ledger_t *self, int64_t seq);
 int64_t zc_ledger_outbox_count (zc_ledger_t *self);
+
+//  =========================================================================
+//  zc_seen - a bounded set of ids held validly (issue 11): relayed copies
+//  of what a node holds are dropped before any work on them
+//  =========================================================================
+
+typedef struct _zc_seen_t zc_seen_t;
+
+//  New set of at most capacity ids; the oldest is forgotten past that.
+zc_seen_t *zc_seen_new (size_t capacity);
+void zc_seen_destroy (zc_seen_t **self_p);
+//  Adds a 64-hex id (anything else is ignored).  Only ever an id whose
+//  object was verified and kept.
+void zc_seen_add (zc_seen_t *self, const char *id);
+bool zc_seen_has (zc_seen_t *self, const char *id);
+size_t zc_seen_size (zc_seen_t *self);
 
 //  =========================================================================
 //  zc_mempool - transactions waiting for a block, in arrival order
@@ -733,6 +754,10 @@ char *zc_net_address_of (const cJSON *object);
 //  New {"type":"error","error":reason}, the node protocol's answer to a
 //  request it refuses.  Caller owns it.
 cJSON *zc_error_new (const char *reason);
+
+//  The reason a node or the gateway gives when it refuses a transaction at
+//  once because it is past capacity (issue 11); clients may retry later.
+#define ZC_BUSY_REASON "busy: the network is at capacity, try again later"
 
 //  =========================================================================
 //  zc_notice - signed block notices

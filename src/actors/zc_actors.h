@@ -29,6 +29,7 @@
 #include "zchain.h"
 #include <inttypes.h>
 #include <assert.h>
+#include <stdatomic.h>
 
 //  =========================================================================
 //  Settings an actor is started with (read from the config file by the
@@ -80,6 +81,10 @@ typedef struct {
     size_t file_node_count;     //  how many nodes the file names
     char **allow;               //  gateway/allow: client CIDRs served
     size_t allow_count;         //  how many
+    //  Issue 11: set by the gateway while past capacity, read by its
+    //  bridge's quick answers (the one value the two threads share), or
+    //  NULL; owned by the service role
+    atomic_bool *busy;
 } zc_service_config_t;
 
 //  =========================================================================
@@ -93,6 +98,14 @@ char *zc_endpoint (const char *role, const char *name);
 //  bridge: raw framed TCP <-> zmsg.  args: const char * instance name.
 void zc_bridge_actor (zsock_t *pipe, void *args);
 
+//  A request the bridge may answer on its own thread: the reply (a static
+//  string, framed by the bridge), or NULL to hand the request on.  Called
+//  on the bridge's thread: it may read only what no thread changes.
+typedef const char *(zc_bridge_quick_fn) (void *arg, const char *address,
+                                         const char *data, size_t size);
+//  Gives a bridge its quick answers (before it binds).
+void zc_bridge_set_quick (zactor_t *bridge, zc_bridge_quick_fn *quick, void *arg);
+
 //  Opens a bridge's listening port; -1 with the reason logged.
 int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
                     size_t max_message);
@@ -101,6 +114,8 @@ int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int po
 //  zc_bridge.c): an inproc PAIR bound or connected at zc_endpoint (role,
 //  name), answers, and receiving one MSG.
 zsock_t *zc_link_new (const char *role, const char *name, bool bind);
+//  A bridge's answer link: PULL (bind) in the bridge, PUSH elsewhere.
+zsock_t *zc_link_answers_new (const char *name, bool bind);
 void zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply);
 void zc_link_done (zsock_t *link, uint32_t conn);
 void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
@@ -111,6 +126,63 @@ int zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **
 typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
                                const char *data, size_t size);
 void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);
+
+//  =========================================================================
+//  Typed commands between a node's listener and validator (zc_msg.c):
+//  one send function per command, one receive for all, shared by both
+//  =========================================================================
+
+typedef enum {
+    ZC_MSG_TX = 1,
+    ZC_MSG_BLOCK,
+    ZC_MSG_SYNCED,
+    ZC_MSG_PEER_STATUS,
+    ZC_MSG_STATUS,
+    ZC_MSG_GET_BLOCKS,
+    ZC_MSG_BROADCAST,
+    ZC_MSG_HELD,
+    ZC_MSG_LOAD
+} zc_msg_id_t;
+
+typedef struct _zc_msg_t zc_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone (the object is destroyed).
+//  TX and BLOCK pass the object's ownership with the message.
+int zc_msg_send_tx (zsock_t *dest, uint32_t conn, const char *address, zc_tx_t *tx);
+int zc_msg_send_block (zsock_t *dest, uint32_t conn, const char *address, const char *peer,
+                       zc_block_t *block);
+int zc_msg_send_synced (zsock_t *dest, const char *address, int64_t count, int64_t next);
+int zc_msg_send_peer_status (zsock_t *dest, const char *address, int64_t height,
+                             const char *tip);
+int zc_msg_send_status (zsock_t *dest, uint32_t conn, uint32_t peers);
+int zc_msg_send_get_blocks (zsock_t *dest, uint32_t conn, int64_t from, int64_t limit);
+int zc_msg_send_broadcast (zsock_t *dest, const void *body, size_t size);
+//  ids: count ids of ZC_HASH_HEX chars each, back to back, no separator.
+int zc_msg_send_held (zsock_t *dest, const char *ids, size_t count);
+int zc_msg_send_load (zsock_t *dest, int64_t taken, int64_t waiting);
+//  Receives one command; NULL if interrupted, or if it was malformed
+//  (*malformed_p set; what it carried is destroyed).
+zc_msg_t *zc_msg_recv (zsock_t *source, bool *malformed_p);
+void zc_msg_destroy (zc_msg_t **self_p);
+zc_msg_id_t zc_msg_id (zc_msg_t *self);
+const char *zc_msg_name (zc_msg_id_t id);
+uint32_t zc_msg_conn (zc_msg_t *self);          //  TX BLOCK STATUS GET_BLOCKS
+const char *zc_msg_address (zc_msg_t *self);    //  TX BLOCK SYNCED PEER_STATUS
+const char *zc_msg_peer (zc_msg_t *self);       //  BLOCK ("" if unknown)
+const char *zc_msg_tip (zc_msg_t *self);        //  PEER_STATUS
+int64_t zc_msg_count (zc_msg_t *self);          //  SYNCED
+int64_t zc_msg_next (zc_msg_t *self);           //  SYNCED
+int64_t zc_msg_height (zc_msg_t *self);         //  PEER_STATUS
+int64_t zc_msg_from (zc_msg_t *self);           //  GET_BLOCKS
+int64_t zc_msg_limit (zc_msg_t *self);          //  GET_BLOCKS
+uint32_t zc_msg_peers (zc_msg_t *self);         //  STATUS
+zc_tx_t *zc_msg_take_tx (zc_msg_t *self);       //  TX: the caller's now
+zc_block_t *zc_msg_take_block (zc_msg_t *self); //  BLOCK: the caller's now
+zframe_t *zc_msg_body (zc_msg_t *self);         //  BROADCAST (still the message's)
+size_t zc_msg_held_count (zc_msg_t *self);      //  HELD: how many ids
+int64_t zc_msg_taken (zc_msg_t *self);          //  LOAD: TX commands handled
+int64_t zc_msg_waiting (zc_msg_t *self);        //  LOAD: mempool size
+void zc_msg_held_id (zc_msg_t *self, size_t index, char *id);  //  HELD: one id
 
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);
@@ -144,6 +216,10 @@ void *zc_gateway_state_new (zc_service_config_t *config);
 void zc_gateway_state_destroy (void **state_p);
 void zc_gateway_handle (void *state, uint32_t conn, const char *address,
                    const char *data, size_t size);
+//  The gateway's quick answers for its bridge (health; busy while past
+//  capacity); arg is its zc_service_config_t *.
+const char *zc_gateway_quick (void *arg, const char *address, const char *data,
+                              size_t size);
 
 //  server: the reference marketplace sink.  args: zc_service_config_t *.
 void zc_server_actor (zsock_t *pipe, void *args);

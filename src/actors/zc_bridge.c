@@ -22,6 +22,12 @@
 
     Pipe protocol (from the node role):
         BIND host port max_message  -> signal 0, or -1 if it cannot listen
+        QUICK fn arg                zc_bridge_quick_fn * and its argument:
+                                    a request it answers is answered here,
+                                    when nothing else is in flight on its
+                                    connection (so replies stay in order),
+                                    without crossing to another thread
+                                    -> signal 0
         $TERM                       ends the actor
 
     Link protocol (PAIR bound at zc_endpoint ("bridge", name)):
@@ -46,6 +52,10 @@
         DOWN address                what was sent to address may be lost:
                                     the dial failed or the connection ended
         POSTED address              a POST was sent whole and closed
+    Answer link (PULL bound at zc_endpoint ("answers", name)): REPLY, DONE,
+    CLOSE and SEND as above, from the actors behind the listener (a node's
+    validator), so their answers do not cross the listener's thread; DOWN
+    for their sends still goes to the listener.
     Every MSG gets exactly one REPLY, DONE or CLOSE, which is how the
     bridge counts requests in flight per connection.
     =========================================================================
@@ -94,6 +104,8 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *link;              //  PAIR to the listener
+    zsock_t *answers;           //  PULL: answers from actors behind the
+                                //  listener (the validator), same commands
     char *name;                 //  node instance name, for logs
     int listen_fd;              //  listening socket, or -1
     int epoll_fd;               //  epoll set of listen_fd and every fd
@@ -105,6 +117,8 @@ typedef struct {
     zhashx_t *outgoing;         //  "host:port" -> s_conn_t * we opened
     zhashx_t *unreachable;      //  "host:port" -> s_backoff_t *, dials timed out
     int64_t accept_paused;      //  no accepting until then (out of fds)
+    zc_bridge_quick_fn *quick;  //  answers it gives itself, or NULL
+    void *quick_arg;            //  its argument
     bool terminated;            //  $TERM received
 } self_t;
 
@@ -132,6 +146,7 @@ s_self_new (zsock_t *pipe, const char *name)
     self->unreachable = zhashx_new ();
     zhashx_set_destructor (self->unreachable, (zhashx_destructor_fn *) zstr_free);
     self->link = zc_link_new ("bridge", name, true);
+    self->answers = zc_link_answers_new (name, true);
     return self;
 }
 
@@ -199,6 +214,7 @@ s_self_destroy (self_t **self_p)
         zhashx_destroy (&self->outgoing);
         zhashx_destroy (&self->unreachable);
         zsock_destroy (&self->link);
+        zsock_destroy (&self->answers);
         free (self->name);
         free (self);
         *self_p = NULL;
@@ -315,6 +331,13 @@ s_conn_drain (self_t *self, s_conn_t *conn)
         if (rc < 0) {
             s_conn_protocol_error (self, conn, zc_codec_error (conn->codec));
             break;
+        }
+        const char *quick = self->quick && conn->inflight == 0?
+                            self->quick (self->quick_arg, conn->address, data, size): NULL;
+        if (quick) {
+            if (s_conn_queue (self, conn, quick, strlen (quick)) != 0)
+                conn->closing = true;   //  it does not read its replies
+            continue;
         }
         conn->inflight++;
         zsock_send (self->link, "s4sb", "MSG", conn->id, conn->address, data, size);
@@ -513,16 +536,29 @@ s_self_handle_pipe (self_t *self)
         zstr_free (&max);
     }
     else
+    if (streq (command, "QUICK")) {
+        zframe_t *fn = zmsg_pop (msg);
+        zframe_t *arg = zmsg_pop (msg);
+        if (fn && arg && zframe_size (fn) == sizeof (void *) && zframe_size (arg) == sizeof (void *)) {
+            memcpy (&self->quick, zframe_data (fn), sizeof (void *));
+            memcpy (&self->quick_arg, zframe_data (arg), sizeof (void *));
+        }
+        zframe_destroy (&fn);
+        zframe_destroy (&arg);
+        zsock_signal (self->pipe, 0);
+    }
+    else
         zc_log_error ("%s: bridge: unknown command %s", self->name, command);
     zstr_free (&command);
     zmsg_destroy (&msg);
 }
 
-//  Handles REPLY / DONE / CLOSE / SEND from the listener.
+//  Handles REPLY / DONE / CLOSE / SEND / POST from the listener (link) or
+//  the actors behind it (answers).  DOWN always goes to the listener.
 static void
-s_self_handle_link (self_t *self)
+s_self_handle_link (self_t *self, zsock_t *source)
 {
-    zmsg_t *msg = zmsg_recv (self->link);
+    zmsg_t *msg = zmsg_recv (source);
     if (!msg)
         return;
     char *command = zmsg_popstr (msg);
@@ -655,10 +691,11 @@ s_self_run (self_t *self)
         zmq_pollitem_t items [] = {
             { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
             { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
-            { NULL, self->epoll_fd, ZMQ_POLLIN, 0 }
+            { NULL, self->epoll_fd, ZMQ_POLLIN, 0 },
+            { zsock_resolve (self->answers), 0, ZMQ_POLLIN, 0 }
         };
         int64_t wait = next_sweep - zclock_mono ();
-        if (zmq_poll (items, 3, wait > 0? (long) wait: 0) < 0)
+        if (zmq_poll (items, 4, wait > 0? (long) wait: 0) < 0)
             break;                      //  context terminated
         if (items [0].revents & ZMQ_POLLIN)
             s_self_handle_pipe (self);
@@ -679,9 +716,11 @@ s_self_run (self_t *self)
                 }
             }
         }
-        //  Answers from the listener: take all that are queued
+        //  Answers from the listener and the validator: take all queued
         while (zsock_events (self->link) & ZMQ_POLLIN)
-            s_self_handle_link (self);
+            s_self_handle_link (self, self->link);
+        while (zsock_events (self->answers) & ZMQ_POLLIN)
+            s_self_handle_link (self, self->answers);
         if (zclock_mono () >= next_sweep) {
             s_sweep (self);
             next_sweep = zclock_mono () + 100;
@@ -696,6 +735,14 @@ zc_bridge_actor (zsock_t *pipe, void *args)
     zsock_signal (pipe, 0);
     s_self_run (self);
     s_self_destroy (&self);
+}
+
+//  Gives the bridge its quick answers (its QUICK command).
+void
+zc_bridge_set_quick (zactor_t *bridge, zc_bridge_quick_fn *quick, void *arg)
+{
+    zsock_send (bridge, "spp", "QUICK", (void *) quick, arg);
+    zsock_wait (bridge);
 }
 
 //  Opens a bridge's port (its BIND command); -1 with the reason logged.

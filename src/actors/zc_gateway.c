@@ -54,6 +54,15 @@
 #define S_MAX_FIELD     1024        //  longest purchase string field
 #define S_MAX_NODES     256         //  nodes known, at most
 #define S_DISCOVER_MSECS 5000       //  how often nodes are asked for their peers
+#define S_BUSY_REQUESTS 512         //  transactions the nodes still owe answers
+                                    //  for, at most: past it a client is
+                                    //  refused at once, busy (issue 11)...
+#define S_BUSY_MSECS    75          //  ...as while more than S_BUSY_BURST are
+#define S_BUSY_BURST    100         //  owed and one that most nodes have not
+                                    //  answered yet has waited S_BUSY_MSECS
+                                    //  (before the nodes' own bound, 150 ms,
+                                    //  so that they rarely refuse its sends;
+                                    //  a short burst is never refused)
 
 //  A client request waiting for the nodes' answers
 typedef struct {
@@ -63,6 +72,7 @@ typedef struct {
     char tx_id [ZC_HASH_HEX + 1];   //  the transaction's id
     size_t outstanding;         //  nodes that have not answered yet
     size_t reached;             //  nodes that answered MINING_STARTED
+    size_t busy;                //  nodes that refused it as busy
     int64_t deadline;           //  when to reply regardless
     bool replied;               //  the client has its reply
     void *handle;               //  its place in the list of requests
@@ -249,12 +259,16 @@ s_request_finish (self_t *self, s_request_t *request)
         bool reached = request->reached > 0;
         cJSON_AddStringToObject (reply, "status", !reached? "error":
                                  request->purchase? "submitted": "broadcast");
+        bool busy = !reached && request->busy > 0;
         cJSON_AddNumberToObject (reply, "nodes_reached", (double) request->reached);
         cJSON_AddNumberToObject (reply, "total_nodes", (double) self->node_count);
         char message [128];
         if (reached)
             snprintf (message, sizeof message, "transaction sent to %zu of %zu nodes",
                       request->reached, self->node_count);
+        else
+        if (busy)
+            snprintf (message, sizeof message, "%s", ZC_BUSY_REASON);
         else
             snprintf (message, sizeof message, "no node could be reached (%zu known)",
                       self->node_count);
@@ -274,12 +288,14 @@ s_request_finish (self_t *self, s_request_t *request)
 
 //  One node's answer (or its absence) for one request.
 static void
-s_request_answered (self_t *self, s_request_t *request, bool reached)
+s_request_answered (self_t *self, s_request_t *request, bool reached, bool busy)
 {
     assert (request->outstanding > 0);
     request->outstanding--;
     if (reached)
         request->reached++;
+    if (busy)
+        request->busy++;
     if (request->outstanding == 0 || request->replied)
         s_request_finish (self, request);
 }
@@ -321,7 +337,7 @@ s_broadcast (self_t *self, uint32_t conn, zc_tx_t *tx, bool purchase)
 
 //  A node answered (MINING_STARTED or error) for the transaction tx_id.
 static void
-s_node_answer (self_t *self, s_node_t *node, const char *tx_id, bool reached)
+s_node_answer (self_t *self, s_node_t *node, const char *tx_id, bool reached, bool busy)
 {
     s_pending_t *pending = (s_pending_t *) zlistx_first (node->pending);
     while (pending && strcmp (pending->tx_id, tx_id) != 0)
@@ -329,7 +345,7 @@ s_node_answer (self_t *self, s_node_t *node, const char *tx_id, bool reached)
     if (pending) {
         s_request_t *request = pending->request;
         zlistx_delete (node->pending, zlistx_cursor (node->pending));
-        s_request_answered (self, request, reached);
+        s_request_answered (self, request, reached, busy);
     }
 }
 
@@ -341,7 +357,7 @@ s_node_down (self_t *self, s_node_t *node)
     while ((pending = (s_pending_t *) zlistx_first (node->pending))) {
         s_request_t *request = pending->request;
         zlistx_delete (node->pending, zlistx_cursor (node->pending));
-        s_request_answered (self, request, false);
+        s_request_answered (self, request, false, false);
     }
 }
 
@@ -482,9 +498,42 @@ s_forward (self_t *self, uint32_t conn, const char *address, cJSON *message)
     s_post_next (self);
 }
 
+static bool s_allowed_by (zc_service_config_t *config, const char *address);
+
 //  True if a client address ("host:port") is in gateway/allow.
 static bool
 s_allowed (self_t *self, const char *address)
+{
+    return s_allowed_by (self->config, address);
+}
+
+//  What the bridge may answer on its own thread, without handing the
+//  request to the gateway (issue 11): health, asked in its canonical form
+//  by an allowed client.  Reads only the config, which no one changes once
+//  started, so it is safe on the bridge's thread.
+//  And, while the gateway says it is past capacity (config->busy, an
+//  atomic it sets), a submission in canonical form is refused as busy.
+#define S_HEALTH_REQUEST    "{\"action\":\"health\"}"
+#define S_HEALTH_REPLY      "{\"service\":\"gateway_server\",\"status\":\"ok\"}"
+#define S_SUBMIT_PREFIX     "{\"action\":\"submit_"
+#define S_BUSY_REPLY        "{\"message\":\"" ZC_BUSY_REASON "\",\"status\":\"error\"}"
+
+const char *
+zc_gateway_quick (void *arg, const char *address, const char *data, size_t size)
+{
+    zc_service_config_t *config = (zc_service_config_t *) arg;
+    if (size == strlen (S_HEALTH_REQUEST) && memcmp (data, S_HEALTH_REQUEST, size) == 0
+    &&  s_allowed_by (config, address))
+        return S_HEALTH_REPLY;
+    if (config->busy && atomic_load (config->busy)
+    &&  size > strlen (S_SUBMIT_PREFIX) && memcmp (data, S_SUBMIT_PREFIX, strlen (S_SUBMIT_PREFIX)) == 0
+    &&  s_allowed_by (config, address))
+        return S_BUSY_REPLY;
+    return NULL;
+}
+
+static bool
+s_allowed_by (zc_service_config_t *config, const char *address)
 {
     char host [64];
     int port;
@@ -500,9 +549,9 @@ s_allowed (self_t *self, const char *address)
         memmove (client, client + 12, 4);
         family = AF_INET;
     }
-    for (size_t i = 0; i < self->config->allow_count; i++) {
+    for (size_t i = 0; i < config->allow_count; i++) {
         char net_host [64];
-        const char *cidr = self->config->allow [i];
+        const char *cidr = config->allow [i];
         const char *slash = strchr (cidr, '/');
         size_t net_length = slash? (size_t) (slash - cidr): strlen (cidr);
         if (net_length >= sizeof net_host)
@@ -550,9 +599,52 @@ s_purchase_string (const cJSON *body, const char *name)
 
 //  submit_purchase: checks every field, makes a transaction signed by the
 //  gateway with the purchase as its data, and broadcasts it.
+//  True if the nodes already owe as many answers as they can give soon.
+static bool
+s_past_capacity (self_t *self)
+{
+    bool busy = zlistx_size (self->requests) >= S_BUSY_REQUESTS;
+    //  The oldest request most nodes have not answered yet (one waiting
+    //  only for a stuck node or two does not count: the others show there
+    //  is capacity)
+    size_t most = self->node_count / 2 + 1;
+    s_request_t *request = (s_request_t *) zlistx_first (self->requests);
+    while (request && (request->replied || request->reached + request->busy >= most))
+        request = (s_request_t *) zlistx_next (self->requests);
+    if (request && zlistx_size (self->requests) > S_BUSY_BURST
+    &&  zclock_mono () - (request->deadline - S_REPLY_MSECS) > S_BUSY_MSECS)
+        busy = true;
+    return busy;
+}
+
+//  Tells the bridge whether to refuse submissions itself (quick answers),
+//  so that past capacity they do not even queue for this thread.
+static void
+s_publish_capacity (self_t *self)
+{
+    if (self->config->busy)
+        atomic_store (self->config->busy, s_past_capacity (self));
+}
+
+//  True, and the client refused at once, if past capacity: the request is
+//  not even checked.
+static bool
+s_refuse_busy (self_t *self, uint32_t conn)
+{
+    if (!s_past_capacity (self))
+        return false;
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "status", "error");
+    cJSON_AddStringToObject (reply, "message", ZC_BUSY_REASON);
+    zc_link_reply (self->bridge, conn, reply);
+    return true;
+}
+
 static void
 s_handle_purchase (self_t *self, uint32_t conn, const char *address, const cJSON *body)
 {
+    if (s_refuse_busy (self, conn))
+        return;
     static const char *strings [] = { "tx_id", "buyer", "seller", "asset_id", "asset_name", NULL };
     char reason [128] = "";
     if (!cJSON_IsObject (body))
@@ -589,6 +681,8 @@ s_handle_purchase (self_t *self, uint32_t conn, const char *address, const cJSON
 static void
 s_handle_transaction (self_t *self, uint32_t conn, const char *address, const cJSON *body)
 {
+    if (s_refuse_busy (self, conn))
+        return;
     const char *error = "submit_transaction needs a \"body\" object";
     zc_tx_t *tx = cJSON_IsObject (body)? zc_tx_from_json (body, &error): NULL;
     if (tx && self->config->verify_txs && !zc_tx_verify (tx))
@@ -650,9 +744,11 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     if (node && cJSON_IsString (type)) {
         //  A node's answer on our own connection to it
         const cJSON *tx_id = cJSON_GetObjectItemCaseSensitive (message, "tx_id");
+        const cJSON *error = cJSON_GetObjectItemCaseSensitive (message, "error");
         if (cJSON_IsString (tx_id))
             s_node_answer (self, node, tx_id->valuestring,
-                           streq (type->valuestring, "MINING_STARTED"));
+                           streq (type->valuestring, "MINING_STARTED"),
+                           cJSON_IsString (error) && streq (error->valuestring, ZC_BUSY_REASON));
         zc_link_done (self->bridge, conn);
     }
     else
@@ -799,6 +895,7 @@ zc_gateway_actor (zsock_t *pipe, void *args)
         while (!self->terminated && budget-- > 0 && (zsock_events (self->bridge) & ZMQ_POLLIN))
             s_self_handle_bridge (self);
         s_expire_requests (self);
+        s_publish_capacity (self);
         s_post_next (self);
         s_discover (self);
         s_ping_unknown (self, false);

@@ -48,6 +48,24 @@ zc_link_new (const char *role, const char *name, bool bind)
     return link;
 }
 
+//  The answer link of a bridge: the bridge binds a PULL, and each actor
+//  that answers connections without being the one they came through (a
+//  node's validator) connects a PUSH, so an answer goes straight to the
+//  bridge.  No high-water mark and no waiting, as zc_link_new.
+zsock_t *
+zc_link_answers_new (const char *name, bool bind)
+{
+    zsock_t *link = zsock_new (bind? ZMQ_PULL: ZMQ_PUSH);
+    zsock_set_sndhwm (link, 0);
+    zsock_set_rcvhwm (link, 0);
+    zsock_set_sndtimeo (link, 0);
+    char *endpoint = zc_endpoint ("answers", name);
+    int rc = bind? zsock_bind (link, "%s", endpoint): zsock_connect (link, "%s", endpoint);
+    assert (rc == 0);
+    free (endpoint);
+    return link;
+}
+
 //  The answer sent when the one meant cannot be written.  Invariant: the
 //  node keeps nothing it could not send back out, so this is only ever
 //  sent because of a bug, which is logged; the client still gets an error.

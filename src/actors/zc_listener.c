@@ -43,10 +43,17 @@
         STATUS conn peers           get_status; answer due
         GET_BLOCKS conn from limit  get_blocks; answer due
       from the validator
-        REPLY conn body / DONE conn     answers, passed to the bridge
-        CLOSE conn body             answer, then drop the connection
         BROADCAST body              send body to every peer
-        SEND address body           send body to one peer
+        LOAD taken waiting          TX commands it has handled, and its
+                                    mempool's size: past capacity a client's
+                                    NEW_TRANSACTION is refused at once, busy
+        HELD ids                    these transactions and blocks are held
+                                    validly: relayed copies are dropped
+                                    before they are built (zc_seen)
+      Each command is sent and received by zc_msg (typed, shared by both
+      ends).  The validator's answers (REPLY / DONE / CLOSE) and its sends
+      to one peer (SEND) go straight to the bridge's answer link, not
+      through the listener.
 
     Notifier link (PAIR bound at zc_endpoint ("notices", name)), so that
     block notices go out through the bridge like everything else:
@@ -68,6 +75,18 @@
 #define S_MAX_LEARN     S_MAX_PEERS //  entries of one node_list looked at, at most
 #define S_FORGET_MSECS  600000      //  an evicted peer is not relearnt from lists for this
 #define S_LIST_BYTES    60000       //  a node_list reply, at most (a length frame: 65535)
+#define S_SEEN_IDS      65536       //  ids of held transactions and blocks remembered
+//  Capacity (issue 11): a client's NEW_TRANSACTION is refused at once as
+//  busy while the validator has this many transactions still to take, or
+//  more than S_BUSY_BURST of which the oldest has waited S_BUSY_MSECS (a
+//  short burst is never refused: it is not a queue)...
+#define S_BUSY_BACKLOG  256
+#define S_BUSY_BURST    100
+#define S_BUSY_MSECS    150
+//  ...or while more wait to be mined than S_BUSY_BLOCKS blocks hold (and
+//  at least S_BUSY_WAITING): what the network can confirm soon
+#define S_BUSY_BLOCKS   2
+#define S_BUSY_WAITING  1000
 
 //  A peer: another node we may send to
 typedef struct {
@@ -91,6 +110,13 @@ typedef struct {
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
     zhashx_t *forgotten;        //  evicted "host:port" -> until when (mono ms, text)
+    zc_seen_t *seen;            //  ids the validator holds validly (HELD):
+                                //  relayed copies of them are dropped unparsed
+    int64_t tx_sent;            //  TX commands sent to the validator
+    int64_t sent_at [S_BUSY_BACKLOG];   //  when each of the last ones went
+    int64_t tx_taken;           //  ...and handled by it (its last LOAD)
+    int64_t waiting;            //  its mempool's size (its last LOAD)
+    size_t busy_waiting;        //  waiting at which clients are refused
     int64_t next_ping;          //  when to ask peers their status again
     uint64_t rounds;            //  status rounds so far
     bool terminated;            //  $TERM received
@@ -175,6 +201,10 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->bridge = zc_link_new ("bridge", config->name, false);
     self->validator = zc_link_new ("listener", config->name, true);
     self->notifier = zc_link_new ("notices", config->name, true);
+    self->seen = zc_seen_new (S_SEEN_IDS);
+    self->busy_waiting = S_BUSY_BLOCKS * config->max_block_txs;
+    if (self->busy_waiting < S_BUSY_WAITING)
+        self->busy_waiting = S_BUSY_WAITING;
     return self;
 }
 
@@ -185,6 +215,7 @@ s_self_destroy (self_t **self_p)
         self_t *self = *self_p;
         zlistx_destroy (&self->peers);
         zhashx_destroy (&self->forgotten);
+        zc_seen_destroy (&self->seen);
         zsock_destroy (&self->bridge);
         zsock_destroy (&self->validator);
         zsock_destroy (&self->notifier);
@@ -328,9 +359,22 @@ s_handle_blocks (self_t *self, const char *address, const cJSON *message)
         if (self->config->verify_txs && count % 2 == 0)
             for (size_t i = 0; i < zc_block_tx_count (block); i++)
                 zc_tx_verify (zc_block_tx (block, i));
-        zsock_send (self->validator, "s4ssp", "BLOCK", (uint32_t) 0, address, address, block);
+        zc_msg_send_block (self->validator, 0, address, address, block);
     }
-    zsock_send (self->validator, "ss88", "SYNCED", address, (uint64_t) count, (uint64_t) (last + 1));
+    zc_msg_send_synced (self->validator, address, count, last + 1);
+}
+
+//  True if a client's transaction would wait longer than the network can
+//  confirm: the validator is behind, or the mempool holds more than the
+//  next blocks take.
+static bool
+s_busy (self_t *self)
+{
+    int64_t backlog = self->tx_sent - self->tx_taken;
+    return backlog >= S_BUSY_BACKLOG
+        || (backlog > S_BUSY_BURST
+            && zclock_mono () - self->sent_at [self->tx_taken % S_BUSY_BACKLOG] > S_BUSY_MSECS)
+        || (size_t) self->waiting >= self->busy_waiting;
 }
 
 //  One whole message from a connection.
@@ -394,23 +438,47 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         zc_tx_t *tx = zc_tx_from_json (message, &error);
         if (!tx)
             s_error (self, conn, address, error);
-        else        //  the validator checks the signature, once, if new
-            zsock_send (self->validator, "s4sp", "TX", conn, address, tx);
+        else
+        if (s_busy (self)) {
+            //  Past capacity: refused now rather than acknowledged seconds
+            //  later (a relay from a peer is always taken)
+            cJSON *reply = zc_error_new (ZC_BUSY_REASON);
+            cJSON_AddStringToObject (reply, "tx_id", zc_tx_id (tx));
+            zc_link_reply (self->bridge, conn, reply);
+            zc_tx_destroy (&tx);
+        }
+        else {      //  the validator checks the signature, once, if new
+            self->sent_at [self->tx_sent % S_BUSY_BACKLOG] = zclock_mono ();
+            self->tx_sent++;
+            zc_msg_send_tx (self->validator, conn, address, tx);
+        }
     }
     else
     if (streq (type, "new_transactions")) {
         //  A peer relays the transactions that were new to it, in one
         //  message; each goes to the validator, nobody waits for answers
         const cJSON *txs = cJSON_GetObjectItemCaseSensitive (message, "transactions");
+        //  The relayer's ids, in the same order: one we hold is dropped
+        //  before it is built (whatever the item is, we lose nothing)
+        const cJSON *ids = cJSON_GetObjectItemCaseSensitive (message, "tx_ids");
+        const cJSON *id = cJSON_IsArray (ids) && cJSON_GetArraySize (ids) == cJSON_GetArraySize (txs)?
+                          ids->child: NULL;
         if (!cJSON_IsArray (txs))
             s_error (self, conn, address, "new_transactions needs a \"transactions\" array");
         else {
             const cJSON *item;
             cJSON_ArrayForEach (item, txs) {
+                bool held = id && cJSON_IsString (id) && zc_seen_has (self->seen, id->valuestring);
+                id = id? id->next: NULL;
+                if (held)
+                    continue;
                 const char *error = NULL;
                 zc_tx_t *tx = zc_tx_from_json (item, &error);
-                if (tx)
-                    zsock_send (self->validator, "s4sp", "TX", (uint32_t) 0, address, tx);
+                if (tx) {
+                    self->sent_at [self->tx_sent % S_BUSY_BACKLOG] = zclock_mono ();
+                    self->tx_sent++;
+                    zc_msg_send_tx (self->validator, 0, address, tx);
+                }
                 else
                     zc_log_warning ("%s: bad relayed transaction from %s: %s",
                                   self->config->name, address, error);
@@ -421,22 +489,31 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     else
     if (streq (type, "new_block")) {
         const cJSON *payload = cJSON_GetObjectItemCaseSensitive (message, "data");
+        //  A block we hold is dropped before its transactions are hashed: a
+        //  copy claiming its hash is it, or a forgery that could never
+        //  replace it
+        const cJSON *hash = cJSON_GetObjectItemCaseSensitive (payload, "current_hash");
+        bool held = cJSON_IsString (hash) && zc_seen_has (self->seen, hash->valuestring);
         const char *error = "new_block has no data object";
-        zc_block_t *block = cJSON_IsObject (payload)? zc_block_from_json (payload, &error): NULL;
+        zc_block_t *block = cJSON_IsObject (payload) && !held?
+                            zc_block_from_json (payload, &error): NULL;
         //  Find where the sender listens, when we know it, so that what its
         //  block lacks can be fetched from it
         const cJSON *node_id = cJSON_GetObjectItemCaseSensitive (message, "node_id");
         s_peer_t *sender = cJSON_IsString (node_id)?
                            s_peer_by_node_id (self, node_id->valuestring): NULL;
+        if (held)
+            zc_link_done (self->bridge, conn);
+        else
         if (block)
-            zsock_send (self->validator, "s4ssp", "BLOCK", conn, address,
-                        sender? sender->address: "", block);
+            zc_msg_send_block (self->validator, conn, address,
+                               sender? sender->address: "", block);
         else
             s_error (self, conn, address, error);
     }
     else
     if (streq (type, "get_status"))
-        zsock_send (self->validator, "s44", "STATUS", conn, (uint32_t) zlistx_size (self->peers));
+        zc_msg_send_status (self->validator, conn, (uint32_t) zlistx_size (self->peers));
     else
     if (streq (type, "get_blocks")) {
         int64_t from = 0, limit = 0;
@@ -446,7 +523,7 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         if (!s_get_int (message, "limit", 1, 1000000, &limit))
             s_error (self, conn, address, "get_blocks needs an integer \"limit\" >= 1");
         else
-            zsock_send (self->validator, "s488", "GET_BLOCKS", conn, (uint64_t) from, (uint64_t) limit);
+            zc_msg_send_get_blocks (self->validator, conn, from, limit);
     }
     else
     if (streq (type, "pong")) {
@@ -503,8 +580,8 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
         &&  height->valuedouble < 9007199254740992.0
         &&  height->valuedouble == (double) (uint64_t) height->valuedouble
         &&  cJSON_IsString (tip) && zc_hash_valid (tip->valuestring))
-            zsock_send (self->validator, "ss8s", "PEER_STATUS", address,
-                        (uint64_t) height->valuedouble, tip->valuestring);
+            zc_msg_send_peer_status (self->validator, address,
+                                     (int64_t) height->valuedouble, tip->valuestring);
         zc_link_done (self->bridge, conn);
     }
     else
@@ -521,34 +598,39 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
 }
 
 
-//  A message from the validator: answers and sends to peers.
+//  A message from the validator: what goes to every peer (its answers
+//  and sends to one peer go straight to the bridge).
 static void
 s_self_handle_validator (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->validator);
-    if (!msg)
-        return;
-    char *command = zmsg_popstr (msg);
-    if (command && streq (command, "BROADCAST")) {
-        zframe_t *body = zmsg_pop (msg);
+    bool malformed = false;
+    zc_msg_t *msg = zc_msg_recv (self->validator, &malformed);
+    if (msg && zc_msg_id (msg) == ZC_MSG_BROADCAST) {
+        zframe_t *body = zc_msg_body (msg);
         s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
         while (peer && body) {
             zsock_send (self->bridge, "ssf", "SEND", peer->address, body);
             peer = (s_peer_t *) zlistx_next (self->peers);
         }
-        zframe_destroy (&body);
     }
     else
-    if (command && (streq (command, "REPLY") || streq (command, "DONE")
-                ||  streq (command, "CLOSE") || streq (command, "SEND"))) {
-        zmsg_pushstr (msg, command);
-        zmsg_send (&msg, self->bridge);
+    if (msg && zc_msg_id (msg) == ZC_MSG_LOAD) {
+        self->tx_taken = zc_msg_taken (msg);
+        self->waiting = zc_msg_waiting (msg);
     }
     else
-        zc_log_error ("%s: listener: unknown validator command %s",
-                    self->config->name, command? command: "(none)");
-    zstr_free (&command);
-    zmsg_destroy (&msg);
+    if (msg && zc_msg_id (msg) == ZC_MSG_HELD) {
+        char id [ZC_HASH_HEX + 1];
+        for (size_t i = 0; i < zc_msg_held_count (msg); i++) {
+            zc_msg_held_id (msg, i, id);
+            zc_seen_add (self->seen, id);
+        }
+    }
+    else
+    if (msg || malformed)
+        zc_log_error ("%s: listener: bug: unexpected validator command %s",
+                    self->config->name, msg? zc_msg_name (zc_msg_id (msg)): "(malformed)");
+    zc_msg_destroy (&msg);
 }
 
 //  A message from the bridge: a whole message, or news of a connection of
@@ -645,7 +727,7 @@ zc_listener_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->bridge, self->validator, self->notifier, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->validator, self->bridge, self->notifier, NULL);
     while (!self->terminated) {
         int64_t wait = self->next_ping - zclock_mono ();
         void *which = zpoller_wait (poller, wait > 0? (int) wait: 0);

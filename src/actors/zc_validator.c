@@ -22,8 +22,10 @@
                                 -> signal 0, or -1 with the reason logged
         $TERM                   ends the actor
 
-    Listener link: the TX / BLOCK / SYNCED / STATUS / GET_BLOCKS commands
-    and REPLY / DONE / BROADCAST / SEND answers of zc_listener.
+    Listener link: the TX / BLOCK / SYNCED / PEER_STATUS / STATUS /
+    GET_BLOCKS commands of zc_msg in, BROADCAST out.  Answers (REPLY /
+    DONE / CLOSE) and sends to one peer (SEND) go straight to the bridge's
+    answer link (zc_link_answers_new), not through the listener.
     =========================================================================
 */
 
@@ -50,6 +52,7 @@ typedef struct {
 typedef struct {
     zsock_t *pipe;              //  actor pipe, to the node role
     zsock_t *listener;          //  PAIR to the listener
+    zsock_t *answers;           //  PUSH to the bridge: answers and sends
     zactor_t *miner;            //  miner pool
     zactor_t *writer;           //  ledger writer
     zc_node_config_t *config;   //  node config (borrowed)
@@ -62,6 +65,7 @@ typedef struct {
     uint64_t job_id;            //  id of the current job
     zc_sync_t *sync;            //  what to fetch from peers; mining hold
     uint64_t rejected;          //  invalid blocks seen
+    int64_t taken;              //  TX commands handled, told in LOAD
     s_pending_tx_t batch [S_TX_BATCH];  //  transactions awaiting durability
     size_t batch_size;          //  how many
     bool terminated;            //  $TERM received
@@ -78,6 +82,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->mempool = zc_mempool_new (config->max_mempool);
     self->sync = zc_sync_new ();
     self->listener = zc_link_new ("listener", config->name, false);
+    self->answers = zc_link_answers_new (config->name, false);
     return self;
 }
 
@@ -95,6 +100,7 @@ s_self_destroy (self_t **self_p)
         zc_keys_destroy (&self->keys);
         zc_sync_destroy (&self->sync);
         zsock_destroy (&self->listener);
+        zsock_destroy (&self->answers);
         free (self);
         *self_p = NULL;
     }
@@ -179,9 +185,9 @@ s_send_json (self_t *self, const char *address, cJSON *message)
         return;
     }
     if (address)
-        zsock_send (self->listener, "ssb", "SEND", address, text, strlen (text));
+        zsock_send (self->answers, "ssb", "SEND", address, text, strlen (text));
     else
-        zsock_send (self->listener, "sb", "BROADCAST", text, strlen (text));
+        zc_msg_send_broadcast (self->listener, text, strlen (text));
     free (text);
 }
 
@@ -214,6 +220,36 @@ s_mine_next (self_t *self)
     free (preimage);
 }
 
+//  Tells the listener how far intake has got and what waits to be mined,
+//  which is how it refuses clients at once past capacity.
+static void
+s_send_load (self_t *self)
+{
+    zc_msg_send_load (self->listener, self->taken,
+                      (int64_t) zc_mempool_size (self->mempool));
+}
+
+//  Tells the listener the blocks a written plan attaches, and their
+//  transactions, are held: relayed copies need no parsing.
+static void
+s_send_held_blocks (self_t *self, zc_plan_t *plan)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < plan->attach_count; i++)
+        count += 1 + zc_block_tx_count (plan->attach [i]);
+    char *ids = (char *) malloc (count * ZC_HASH_HEX + 1);
+    size_t used = 0;
+    for (size_t i = 0; i < plan->attach_count; i++) {
+        zc_block_t *block = plan->attach [i];
+        memcpy (ids + used++ * ZC_HASH_HEX, zc_block_hash (block), ZC_HASH_HEX);
+        for (size_t t = 0; t < zc_block_tx_count (block); t++)
+            memcpy (ids + used++ * ZC_HASH_HEX, zc_tx_id (zc_block_tx (block, t)), ZC_HASH_HEX);
+    }
+    if (used > 0)
+        zc_msg_send_held (self->listener, ids, used);
+    free (ids);
+}
+
 //  Makes a better chain durable, then current.  Announced (our own
 //  blocks, and relayed gossip) blocks go to every peer once written.
 static int
@@ -231,20 +267,29 @@ s_switch (self_t *self, zc_plan_t *plan, bool announce)
         zc_log_info ("%s: reorganized: %zu block(s) rolled back above %" PRId64 ", %zu applied",
                    self->config->name, plan->detach_count, plan->fork_height,
                    plan->attach_count);
+    s_send_held_blocks (self, plan);
     for (size_t i = 0; i < plan->attach_count; i++) {
         zc_block_t *block = plan->attach [i];
         zc_debug ("%s: block %" PRId64 " %.16s with %zu tx by %s", self->config->name,
                   zc_block_index (block), zc_block_hash (block),
                   zc_block_tx_count (block), zc_block_miner_id (block));
         if (announce) {
-            cJSON *message = cJSON_CreateObject ();
-            cJSON_AddStringToObject (message, "type", "new_block");
-            cJSON_AddStringToObject (message, "node_id", self->config->node_id);
-            cJSON_AddItemToObject (message, "data", zc_block_to_json (block));
-            s_send_json (self, NULL, message);
+            //  {"data":...,"node_id":...,"type":"new_block"}, keys in JCS
+            //  order, the block as its kept canonical texts
+            char *data = zc_block_canonical (block);
+            char *text = data? zsys_sprintf ("{\"data\":%s,\"node_id\":\"%s\",\"type\":\"new_block\"}",
+                                             data, self->config->node_id): NULL;
+            if (text)
+                zc_msg_send_broadcast (self->listener, text, strlen (text));
+            else
+                zc_log_error ("%s: bug: block %.16s has no canonical form",
+                            self->config->name, zc_block_hash (block));
+            free (data);
+            free (text);
         }
     }
     zc_chain_commit (self->chain, &plan);
+    s_send_load (self);                 //  the mempool has shrunk
     s_mine_next (self);
     return 0;
 }
@@ -264,13 +309,29 @@ s_flush_txs (self_t *self)
             fresh [count++] = zc_mempool_lookup (self->mempool, self->batch [i].tx_id);
     //  Durable before acknowledged: a crash must not lose what we answered
     bool stored = true;
-    cJSON *relayed = cJSON_CreateArray ();
+    //  The relay is built from each transaction's canonical text as kept
+    //  since it was parsed: JCS of the whole, keys in order, nothing
+    //  re-serialized ({"transactions":[...],"tx_ids":[...],"type":...})
+    zchunk_t *relay = zchunk_new (NULL, 0);
+    zchunk_t *relay_ids = zchunk_new (NULL, 0);
+    size_t relayed = 0;
+    char *held = (char *) malloc (count * ZC_HASH_HEX + 1);
+    size_t held_count = 0;
     if (count > 0) {
         char text [24];
         snprintf (text, sizeof text, "%zu", count);
         zsock_send (self->writer, "sps", "POOL", fresh, text);
         stored = zsock_wait (self->writer) == 0;
     }
+    //  Verified and durable: the listener may drop relayed copies unparsed.
+    //  Told before any answer, so a client's next message finds it known
+    for (size_t i = 0; stored && i < self->batch_size; i++)
+        if (self->batch [i].fresh)
+            memcpy (held + held_count++ * ZC_HASH_HEX, self->batch [i].tx_id, ZC_HASH_HEX);
+    if (held_count > 0)
+        zc_msg_send_held (self->listener, held, held_count);
+    free (held);
+    s_send_load (self);
     for (size_t i = 0; i < self->batch_size; i++) {
         s_pending_tx_t *entry = &self->batch [i];
         if (entry->fresh && !stored) {
@@ -286,23 +347,32 @@ s_flush_txs (self_t *self)
         }
         cJSON_AddStringToObject (reply, "tx_id", entry->tx_id);
         if (entry->conn)
-            zc_link_reply (self->listener, entry->conn, reply);
+            zc_link_reply (self->answers, entry->conn, reply);
         else
             cJSON_Delete (reply);       //  relayed by a peer: nobody waits
         //  New to us: relay it, so nodes the sender did not reach get it
-        if (entry->fresh && stored)
-            cJSON_AddItemToArray (relayed,
-                zc_tx_to_json (zc_mempool_lookup (self->mempool, entry->tx_id)));
+        if (entry->fresh && stored) {
+            const char *canonical = zc_tx_canonical (zc_mempool_lookup (self->mempool,
+                                                                        entry->tx_id));
+            zchunk_extend (relay, relayed? ",": "{\"transactions\":[", relayed? 1: 17);
+            zchunk_extend (relay, canonical, strlen (canonical));
+            zchunk_extend (relay_ids, relayed? ",\"": "\"", relayed? 2: 1);
+            zchunk_extend (relay_ids, entry->tx_id, ZC_HASH_HEX);
+            zchunk_extend (relay_ids, "\"", 1);
+            relayed++;
+        }
     }
     //  One relay message per batch, not one per transaction
-    if (cJSON_GetArraySize (relayed) > 0) {
-        cJSON *relay = cJSON_CreateObject ();
-        cJSON_AddStringToObject (relay, "type", "new_transactions");
-        cJSON_AddItemToObject (relay, "transactions", relayed);
-        s_send_json (self, NULL, relay);
+    if (relayed > 0) {
+        const char *ids = "],\"tx_ids\":[";
+        const char *tail = "],\"type\":\"new_transactions\"}";
+        zchunk_extend (relay, ids, strlen (ids));
+        zchunk_extend (relay, zchunk_data (relay_ids), zchunk_size (relay_ids));
+        zchunk_extend (relay, tail, strlen (tail));
+        zc_msg_send_broadcast (self->listener, zchunk_data (relay), zchunk_size (relay));
     }
-    else
-        cJSON_Delete (relayed);
+    zchunk_destroy (&relay);
+    zchunk_destroy (&relay_ids);
     free (fresh);
     self->batch_size = 0;
     if (count > 0 && stored && !self->job)
@@ -398,7 +468,12 @@ static bool
 s_tx_verified (const char *tx_id, void *arg)
 {
     self_t *self = (self_t *) arg;
-    return zc_mempool_lookup (self->mempool, tx_id) != NULL;
+    //  An id is the SHA-256 of the whole transaction, signature included:
+    //  one we hold, in the mempool or in a block of ours, was verified.
+    //  Competing blocks (forks) carry what our own block already took out
+    //  of the mempool, and were each verified again (issue 11 profile)
+    return zc_mempool_lookup (self->mempool, tx_id) != NULL
+        || zc_chain_has_tx (self->chain, tx_id);
 }
 
 //  A block from address (conn 0: part of a batch, nobody to answer);
@@ -421,7 +496,7 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         }
         zc_block_destroy (&block);
         if (conn)
-            zc_link_done (self->listener, conn);
+            zc_link_done (self->answers, conn);
         return;
     }
     const char *error = zc_block_check (block, self->config->difficulty,
@@ -461,11 +536,11 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
         if (*peer)
             zc_sync_shun (self->sync, peer, zclock_mono ());
         if (conn)
-            zc_link_error (self->listener, conn, error, true);
+            zc_link_error (self->answers, conn, error, true);
     }
     else
     if (conn)
-        zc_link_done (self->listener, conn);
+        zc_link_done (self->answers, conn);
 }
 
 //  The miner found a nonce: seal the block, write it, announce it.
@@ -512,9 +587,10 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
 {
     if (limit > S_MAX_REPLY_BLOCKS)
         limit = S_MAX_REPLY_BLOCKS;
-    cJSON *reply = cJSON_CreateObject ();
-    cJSON_AddStringToObject (reply, "type", "blocks");
-    cJSON *blocks = cJSON_AddArrayToObject (reply, "blocks");
+    //  {"blocks":[...],"type":"blocks"}, each block as its kept canonical
+    //  texts (no JSON tree per block or transaction)
+    zchunk_t *reply = zchunk_new ("{\"blocks\":[", 11);
+    size_t sent = 0;
     size_t budget = self->config->max_message / 2, used = 0;
     //  Recent blocks come from memory, older ones from the ledger, one at
     //  a time: a reply never holds more than its byte budget
@@ -526,13 +602,20 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
         if (!block)
             break;
         used += zc_block_bytes (block) + 512;
-        if (used <= budget || index == from)
-            cJSON_AddItemToArray (blocks, zc_block_to_json (block));
+        char *text = used <= budget || index == from? zc_block_canonical (block): NULL;
+        if (text) {
+            if (sent++ > 0)
+                zchunk_extend (reply, ",", 1);
+            zchunk_extend (reply, text, strlen (text));
+            free (text);
+        }
         zc_block_destroy (&read);
         if (used > budget)
             break;
     }
-    zc_link_reply (self->listener, conn, reply);
+    zchunk_extend (reply, "],\"type\":\"blocks\"}", 18);
+    zsock_send (self->answers, "s4b", "REPLY", conn, zchunk_data (reply), zchunk_size (reply));
+    zchunk_destroy (&reply);
 }
 
 //  get_status: where this node stands.
@@ -550,90 +633,60 @@ s_handle_status (self_t *self, uint32_t conn, uint32_t peers)
     cJSON_AddBoolToObject (reply, "mining", self->job != NULL);
     cJSON_AddNumberToObject (reply, "aside", (double) zc_chain_aside_count (self->chain));
     cJSON_AddNumberToObject (reply, "rejected_blocks", (double) self->rejected);
-    zc_link_reply (self->listener, conn, reply);
+    zc_link_reply (self->answers, conn, reply);
 }
 
 //  One command from the listener.
 static void
 s_self_handle_listener (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->listener);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    char *conn_text = msg? zmsg_popstr (msg): NULL;
-    uint32_t conn = conn_text? (uint32_t) strtoul (conn_text, NULL, 10): 0;
+    bool malformed = false;
+    zc_msg_t *msg = zc_msg_recv (self->listener, &malformed);
+    if (!msg) {
+        if (malformed)
+            zc_log_error ("%s: validator: bug: malformed listener command", self->config->name);
+        return;
+    }
+    zc_msg_id_t id = zc_msg_id (msg);
     //  Anything but a transaction sees the batch settled first, so that a
     //  block never meets a transaction that is in the mempool but not yet
     //  durable
-    if (command && !streq (command, "TX"))
+    if (id != ZC_MSG_TX)
         s_flush_txs (self);
-    if (!command)
-        ;
-    else
-    if (streq (command, "TX")) {
-        char *address = zmsg_popstr (msg);
-        zframe_t *frame = zmsg_pop (msg);
-        zc_tx_t *tx = NULL;
-        if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&tx, zframe_data (frame), sizeof (void *));
-        zframe_destroy (&frame);
-        if (tx)
-            s_handle_tx (self, conn, address? address: "?", tx);
-        zstr_free (&address);
+    switch (id) {
+        case ZC_MSG_TX: {
+            zc_tx_t *tx = zc_msg_take_tx (msg);
+            self->taken++;
+            if (tx)
+                s_handle_tx (self, zc_msg_conn (msg), zc_msg_address (msg), tx);
+            break;
+        }
+        case ZC_MSG_BLOCK: {
+            zc_block_t *block = zc_msg_take_block (msg);
+            if (block)
+                s_handle_block (self, zc_msg_conn (msg), zc_msg_address (msg),
+                                zc_msg_peer (msg), block);
+            break;
+        }
+        case ZC_MSG_SYNCED:
+            s_handle_synced (self, zc_msg_address (msg), zc_msg_count (msg), zc_msg_next (msg));
+            break;
+        case ZC_MSG_PEER_STATUS:
+            if (zc_hash_valid (zc_msg_tip (msg)))
+                s_handle_peer_status (self, zc_msg_address (msg), zc_msg_height (msg),
+                                      zc_msg_tip (msg));
+            break;
+        case ZC_MSG_STATUS:
+            s_handle_status (self, zc_msg_conn (msg), zc_msg_peers (msg));
+            break;
+        case ZC_MSG_GET_BLOCKS:
+            s_handle_get_blocks (self, zc_msg_conn (msg), zc_msg_from (msg), zc_msg_limit (msg));
+            break;
+        default:
+            zc_log_error ("%s: validator: unexpected command %s", self->config->name,
+                        zc_msg_name (id));
     }
-    else
-    if (streq (command, "BLOCK")) {
-        char *address = zmsg_popstr (msg);
-        char *peer = zmsg_popstr (msg);
-        zframe_t *frame = zmsg_pop (msg);
-        zc_block_t *block = NULL;
-        if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&block, zframe_data (frame), sizeof (void *));
-        zframe_destroy (&frame);
-        if (block && address && peer)
-            s_handle_block (self, conn, address, peer, block);
-        zstr_free (&address);
-        zstr_free (&peer);
-    }
-    else
-    if (streq (command, "SYNCED")) {
-        //  SYNCED address count next: conn_text holds the address here
-        char *count = zmsg_popstr (msg);
-        char *next = zmsg_popstr (msg);
-        if (count && next)
-            s_handle_synced (self, conn_text, atoll (count), atoll (next));
-        zstr_free (&count);
-        zstr_free (&next);
-    }
-    else
-    if (streq (command, "PEER_STATUS")) {
-        //  PEER_STATUS address height tip: conn_text holds the address
-        char *height = zmsg_popstr (msg);
-        char *tip = zmsg_popstr (msg);
-        if (height && tip && zc_hash_valid (tip))
-            s_handle_peer_status (self, conn_text, atoll (height), tip);
-        zstr_free (&height);
-        zstr_free (&tip);
-    }
-    else
-    if (streq (command, "STATUS")) {
-        char *peers = zmsg_popstr (msg);
-        s_handle_status (self, conn, peers? (uint32_t) atoi (peers): 0);
-        zstr_free (&peers);
-    }
-    else
-    if (streq (command, "GET_BLOCKS")) {
-        char *from = zmsg_popstr (msg);
-        char *limit = zmsg_popstr (msg);
-        if (from && limit)
-            s_handle_get_blocks (self, conn, atoll (from), atoll (limit));
-        zstr_free (&from);
-        zstr_free (&limit);
-    }
-    else
-        zc_log_error ("%s: validator: unknown command %s", self->config->name, command);
-    zstr_free (&command);
-    zstr_free (&conn_text);
-    zmsg_destroy (&msg);
+    zc_msg_destroy (&msg);
 }
 
 void
@@ -664,8 +717,11 @@ zc_validator_actor (zsock_t *pipe, void *args)
             if (streq (command, "START")) {
                 int rc = s_self_start (self);
                 if (rc == 0) {
-                    zpoller_add (poller, self->listener);
+                    //  The miner first: zpoller answers the first ready
+                    //  socket, and a listener that always has input (intake
+                    //  under load) would otherwise hold a found block back
                     zpoller_add (poller, self->miner);
+                    zpoller_add (poller, self->listener);
                     //  Mine what waits in the mempool, but only after the
                     //  first status round has shown whether a peer is ahead
                     //  (then the sync holds the miners until it is done)

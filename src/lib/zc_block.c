@@ -429,9 +429,43 @@ zc_block_check (zc_block_t *self, int difficulty, size_t max_txs,
     return error;
 }
 
-//  The new_block payload; numbers stay exact since they are within 2^53.
+//  The canonical text of the new_block payload, the transactions spliced in
+//  as the canonical texts they have kept since they were parsed (issue 11:
+//  no JSON tree per transaction).  "transactions" is the last key in JCS
+//  order, so it goes before the header's closing brace.
+char *
+zc_block_canonical (zc_block_t *self)
+{
+    cJSON *json = zc_block_to_json_header (self);
+    char *header = zc_jcs_serialize (json);
+    cJSON_Delete (json);
+    if (!header)
+        return NULL;
+    size_t header_size = strlen (header);
+    size_t size = header_size + 20;
+    for (size_t i = 0; i < self->tx_count; i++)
+        size += strlen (zc_tx_canonical (self->txs [i])) + 1;
+    char *text = (char *) malloc (size);
+    memcpy (text, header, header_size - 1);             //  without its '}'
+    size_t used = header_size - 1;
+    memcpy (text + used, ",\"transactions\":[", 17);
+    used += 17;
+    for (size_t i = 0; i < self->tx_count; i++) {
+        const char *tx = zc_tx_canonical (self->txs [i]);
+        size_t length = strlen (tx);
+        if (i > 0)
+            text [used++] = ',';
+        memcpy (text + used, tx, length);
+        used += length;
+    }
+    memcpy (text + used, "]}", 3);
+    free (header);
+    return text;
+}
+
+//  The new_block payload without its transactions.
 cJSON *
-zc_block_to_json (zc_block_t *self)
+zc_block_to_json_header (zc_block_t *self)
 {
     cJSON *json = cJSON_CreateObject ();
     cJSON_AddNumberToObject (json, "index", (double) self->index);
@@ -442,6 +476,14 @@ zc_block_to_json (zc_block_t *self)
     cJSON_AddStringToObject (json, "miner_id", self->miner_id);
     cJSON_AddStringToObject (json, "signature", self->signature);
     cJSON_AddStringToObject (json, "public_key_pem", self->public_key_pem);
+    return json;
+}
+
+//  The new_block payload; numbers stay exact since they are within 2^53.
+cJSON *
+zc_block_to_json (zc_block_t *self)
+{
+    cJSON *json = zc_block_to_json_header (self);
     cJSON *txs = cJSON_AddArrayToObject (json, "transactions");
     for (size_t i = 0; i < self->tx_count; i++)
         cJSON_AddItemToArray (txs, zc_tx_to_json (self->txs [i]));

@@ -18,6 +18,7 @@ struct _zc_service_t {
     zc_service_config_t *config;    //  the instance's config (borrowed)
     zactor_t *handler;          //  zc_gateway_actor or zc_server_actor
     zactor_t *bridge;           //  owns the TCP sockets
+    atomic_bool busy;           //  gateway: past capacity (config->busy)
 };
 
 //  Starts the instance's actor and opens its port.
@@ -31,8 +32,14 @@ zc_service_new (zc_service_config_t *config)
     zc_service_t *self = (zc_service_t *) zmalloc (sizeof (zc_service_t));
     self->config = config;
     bool gateway = streq (config->name, "gateway");
+    atomic_init (&self->busy, false);
+    if (gateway)
+        config->busy = &self->busy;
     self->bridge = zactor_new (zc_bridge_actor, config->name);
     self->handler = zactor_new (gateway? zc_gateway_actor: zc_server_actor, config);
+    //  Health needs no state: the gateway's bridge answers it itself
+    if (gateway)
+        zc_bridge_set_quick (self->bridge, zc_gateway_quick, config);
     zstr_send (self->handler, "START");
     if (zsock_wait (self->handler) != 0) {
         zc_service_destroy (&self);
@@ -56,6 +63,8 @@ zc_service_destroy (zc_service_t **self_p)
         zc_service_t *self = *self_p;
         zactor_destroy (&self->bridge);
         zactor_destroy (&self->handler);
+        if (self->config->busy == &self->busy)
+            self->config->busy = NULL;
         free (self);
         *self_p = NULL;
     }

@@ -488,6 +488,39 @@ START_TEST (test_json_roundtrip)
 }
 END_TEST
 
+//  zc_block_canonical, spliced from the transactions' kept texts, is
+//  exactly the JCS of the JSON tree (issue 11), with 0, 1 and 3 txs.
+START_TEST (test_canonical_text)
+{
+    zc_keys_t *keys = zc_keys_new ();
+    for (size_t count = 0; count <= 3; count += (count == 0? 1: 2)) {
+        zc_block_t *block = s_block_mined (keys, count);
+        cJSON *json = zc_block_to_json (block);
+        char *expected = zc_jcs_serialize (json);
+        char *text = zc_block_canonical (block);
+        ck_assert_ptr_nonnull (expected);
+        ck_assert_ptr_nonnull (text);
+        ck_assert_str_eq (text, expected);
+        //  And strict JSON that parses back to the same block
+        ck_assert_ptr_null (zc_json_check (text, strlen (text), NULL));
+        free (text);
+        free (expected);
+        cJSON_Delete (json);
+        zc_block_destroy (&block);
+    }
+    zc_block_t *genesis = zc_block_genesis ();
+    cJSON *json = zc_block_to_json (genesis);
+    char *expected = zc_jcs_serialize (json);
+    char *text = zc_block_canonical (genesis);
+    ck_assert_str_eq (text, expected);
+    free (text);
+    free (expected);
+    cJSON_Delete (json);
+    zc_block_destroy (&genesis);
+    zc_keys_destroy (&keys);
+}
+END_TEST
+
 //  zc_block_from_json turns away each bad shape with its reason.
 START_TEST (test_from_json_rejects)
 {
@@ -934,6 +967,7 @@ main (void)
     tcase_add_test (tcase, test_preimage_text);
     tcase_add_test (tcase, test_hash_formula);
     tcase_add_test (tcase, test_json_roundtrip);
+    tcase_add_test (tcase, test_canonical_text);
     tcase_add_test (tcase, test_from_json_rejects);
     tcase_add_test (tcase, test_sendable);
     tcase_add_test (tcase, test_check_pow);

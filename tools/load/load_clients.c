@@ -327,8 +327,15 @@ s_client_reply (load_t *self, load_client_t *client, const char *data, size_t si
     if (!reply)
         snprintf (reason, sizeof reason, "reply is not JSON");
     else
-    if ((status && streq (status, "error")) || (type && streq (type, "error")))
-        snprintf (reason, sizeof reason, "error: %.150s", error? error: message? message: "?");
+    if ((status && streq (status, "error")) || (type && streq (type, "error"))) {
+        const char *why = error? error: message? message: "?";
+        //  Refused at once past capacity: its own reason, not a failure of
+        //  the request itself
+        if (strncmp (why, "busy", 4) == 0)
+            snprintf (reason, sizeof reason, "busy (refused at capacity)");
+        else
+            snprintf (reason, sizeof reason, "error: %.150s", why);
+    }
     else
         snprintf (reason, sizeof reason, "unexpected reply (%.40s %.40s)",
                   status? status: "no status", type? type: "");
