@@ -50,6 +50,9 @@
 #include <assert.h>
 #include <pthread.h>
 #include <arpa/inet.h>
+#ifdef ZC_POW_X86
+#   include <cpuid.h>
+#endif
 
 //  OpenSSL 3 deprecates the low-level SHA256_* calls, but only they give
 //  one compression from a kept midstate (SHA256_Transform): the warning
@@ -154,6 +157,19 @@ s_kernel_fn (int kernel)
     }
 }
 
+#ifdef ZC_POW_X86
+//  True if the CPU has the SHA extensions: CPUID leaf 7, EBX bit 29, asked
+//  directly because clang's __builtin_cpu_supports does not know "sha"
+static bool
+s_cpu_has_sha (void)
+{
+    unsigned int eax, ebx, ecx, edx;
+    if (!__get_cpuid_count (7, 0, &eax, &ebx, &ecx, &edx))
+        return false;
+    return (ebx >> 29) & 1;
+}
+#endif
+
 //  True if the CPU (and the OS, for the wide registers) runs the kernel
 static bool
 s_cpu_has (int kernel)
@@ -161,7 +177,7 @@ s_cpu_has (int kernel)
 #ifdef ZC_POW_X86
     __builtin_cpu_init ();
     switch (kernel) {
-        case ZC_POW_SHANI:  return __builtin_cpu_supports ("sha")
+        case ZC_POW_SHANI:  return s_cpu_has_sha ()
                                 && __builtin_cpu_supports ("sse4.1");
         case ZC_POW_AVX2:   return __builtin_cpu_supports ("avx2");
         case ZC_POW_AVX512: return __builtin_cpu_supports ("avx512f");
