@@ -785,6 +785,10 @@ s_bench_inject (s_options_t *options)
     free (addresses);
     int rc = client_count > 0? 0: 1;
     zc_keys_t *keys = zc_keys_new ();
+    //  A miner_id is a UUID (doc/PROTOCOL.md): a block with another one is
+    //  refused, so the injector is one, made for the run
+    char injector [40];
+    zc_uuid_new (injector);
     zc_block_t *genesis = zc_block_genesis ();
     char prev_hash [ZC_HASH_HEX + 1];
     snprintf (prev_hash, sizeof prev_hash, "%s", zc_block_hash (genesis));
@@ -815,11 +819,14 @@ s_bench_inject (s_options_t *options)
         }
         free (buffer);
         free (preimage);
-        zc_block_seal (block, nonce, hash, "bench-injector", keys);
+        if (zc_block_seal (block, nonce, hash, injector, keys) != 0) {
+            fprintf (stderr, "bench_mining: block %d cannot be sealed\n", index);
+            rc = 1;
+        }
         snprintf (prev_hash, sizeof prev_hash, "%s", hash);
         cJSON *message = cJSON_CreateObject ();
         cJSON_AddStringToObject (message, "type", "new_block");
-        cJSON_AddStringToObject (message, "node_id", "bench-injector");
+        cJSON_AddStringToObject (message, "node_id", injector);
         cJSON_AddItemToObject (message, "data", zc_block_to_json (block));
         zc_client_t *client = clients [index % client_count];
         if (zc_client_send (client, message) != 0) {
