@@ -625,8 +625,11 @@ START_TEST (test_learned)
                    "purchase %s not confirmed by n1 and n2", second);
     HARNESS_AWAIT (s_log_count ("gateway.log", "is not the key of a node of the file") > 0,
                    S_CONFIRM_MS, "the gateway did not refuse n3's new key");
+    //  n1 and n2 may still fork and settle (a rollback, then the winning
+    //  block's confirmation): wait for the count of two, never three
     ck_assert (!s_confirmed_by_node (&deploy, second, 2));
-    ck_assert_int_eq (s_confirmed_by (&deploy, second), 2);
+    HARNESS_AWAIT (s_confirmed_by (&deploy, second) == 2, S_CONFIRM_MS,
+                   "purchase %s: expected n1 and n2 only", second);
     //  Straight to the server: refused as well
     notice = s_genuine_notice (&deploy, 2);
     json = cJSON_Parse (notice);
@@ -636,7 +639,8 @@ START_TEST (test_learned)
     cJSON_ReplaceItemInObjectCaseSensitive (json, "seq", cJSON_CreateNumber (9e15));
     zc_notice_sign (json, fresh);
     char *line = s_text (json);
-    ck_assert_int_eq (s_server_after (&deploy, line, second), 2);
+    ck_assert_int_le (s_server_after (&deploy, line, second), 2);
+    ck_assert (!s_confirmed_by_node (&deploy, second, 2));
     free (line);
     zc_keys_destroy (&fresh);
     free (second);
