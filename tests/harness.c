@@ -688,6 +688,22 @@ harness_node_wait_ready (harness_node_t *node, int timeout_ms)
     free (node_id);
 }
 
+//  True if a node_list's "nodes" array names node by its loopback host,
+//  port and node_id.
+bool
+harness_node_listed (const cJSON *list, const harness_node_t *node)
+{
+    const cJSON *entry;
+    cJSON_ArrayForEach (entry, list) {
+        const char *host = harness_string (entry, "host");
+        const char *node_id = harness_string (entry, "node_id");
+        if (host && streq (host, "127.0.0.1") && harness_number (entry, "port") == node->port
+        &&  node_id && streq (node_id, node->node_id))
+            return true;
+    }
+    return false;
+}
+
 //  get_status of a node, or NULL if it does not answer in timeout_ms.
 cJSON *
 harness_status (const char *address, int timeout_ms)

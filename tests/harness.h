@@ -253,6 +253,10 @@ char *harness_ping (const char *address, int timeout_ms);
 //  showing the log of the process.
 void harness_node_wait_ready (harness_node_t *node, int timeout_ms);
 
+//  True if a node_list's "nodes" array names node by its loopback host,
+//  port and node_id.
+bool harness_node_listed (const cJSON *list, const harness_node_t *node);
+
 //  get_status of a node, or NULL if it does not answer in timeout_ms.
 cJSON *harness_status (const char *address, int timeout_ms);
 

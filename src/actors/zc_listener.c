@@ -285,13 +285,12 @@ s_learn_peers (self_t *self, const char *address, const cJSON *message)
         if (seen++ >= S_MAX_LEARN)
             break;
         char *entry = zc_net_address_of (node);
-        char host [ZC_HOST_MAX + 1];
-        int port;
-        if (entry && !zhashx_lookup (self->forgotten, entry)
-        &&  zc_net_split (entry, host, sizeof host, &port) == 0)
-            s_peer_add (self, host, port);
         if (!entry)
             skipped++;
+        else
+        if (!zhashx_lookup (self->forgotten, entry))
+            s_peer_add (self, cJSON_GetObjectItemCaseSensitive (node, "host")->valuestring,
+                        zc_net_port_of (cJSON_GetObjectItemCaseSensitive (node, "port")));
         free (entry);
     }
     if (skipped)

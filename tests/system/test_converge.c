@@ -1278,17 +1278,7 @@ s_discovered (void *arg)
     const cJSON *list = cJSON_GetObjectItemCaseSensitive (reply, "nodes");
     bool complete = cJSON_IsArray (list);
     for (size_t i = 0; complete && i < state->count; i++) {
-        bool found = false;
-        const cJSON *entry;
-        cJSON_ArrayForEach (entry, list) {
-            const char *host = harness_string (entry, "host");
-            const char *node_id = harness_string (entry, "node_id");
-            if (host && streq (host, "127.0.0.1")
-            &&  harness_number (entry, "port") == state->others [i].port
-            &&  node_id && streq (node_id, state->others [i].node_id))
-                found = true;
-        }
-        complete = found;
+        complete = harness_node_listed (list, &state->others [i]);
     }
     cJSON_Delete (reply);
     return complete;
