@@ -825,9 +825,16 @@ typedef struct _zc_spool_t zc_spool_t;
 zc_spool_t *zc_spool_open (const char *path, char **error_p);
 void zc_spool_destroy (zc_spool_t **self_p);
 
-//  Queues a notice (its text) from key with seq, in one SQL transaction:
-//  1 if queued (*id_p its id), 0 if a notice of that key with this seq or
-//  a later one was queued before (a repeat), -1 on a write error.
+//  Opens a group: the accepts and removals until zc_spool_commit are one
+//  SQL transaction, durable only once it commits.  0, or -1.
+int zc_spool_begin (zc_spool_t *self);
+//  Ends a group (nothing if none is open); -1 if it could not be committed,
+//  and then none of its accepts and removals happened.
+int zc_spool_commit (zc_spool_t *self);
+//  Queues a notice (its text) from key with seq, in its own SQL transaction
+//  or the group open: 1 if queued (*id_p its id), 0 if a notice of that key
+//  with this seq or a later one was queued before (a repeat), -1 on a write
+//  error (inside a group: its commit will fail).
 int zc_spool_accept (zc_spool_t *self, const char *key, int64_t seq, const char *body,
                      int64_t *id_p);
 //  Queued notices, oldest first, as "ID BODY" strings (a list that owns them).

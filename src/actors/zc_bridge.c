@@ -16,9 +16,12 @@
     Plain sockets rather than ZMQ_STREAM: a STREAM socket drops what is
     queued for a peer when told to close it, so an error reply followed by
     a close is lost, and its send blocks the actor at the high-water mark
-    (see doc/DESIGN.md).  The sockets are watched by one epoll set, itself
-    polled beside the actor's pipe and link, so a wake-up costs what is
-    ready, not how many connections there are.
+    (see doc/DESIGN.md).  Every socket and the actor's own ZeroMQ sockets
+    (their ZMQ_FD) are watched by one epoll set, and a wake-up is one
+    epoll_wait: it costs what is ready, not how many connections there
+    are, and a request answered here (QUICK) costs a read and a write,
+    as in redis (issue 11: polling the ZeroMQ sockets beside the set cost
+    six poll calls a wake-up).
 
     Pipe protocol (from the node role):
         BIND host port max_message  -> signal 0, or -1 if it cannot listen
@@ -40,18 +43,20 @@
         SEND address body           send body to peer "host:port" over a
                                     connection of our own (opened on demand,
                                     kept open, dialled again when gone)
-        POST address body           open a new connection to address, send
+        POST address body id        open a new connection to address, send
                                     body as one line, close (the seed's
                                     one-shot notification).  Our side is
                                     shut once sent; the post counts as
                                     delivered when the receiver closes its
                                     side (it has read it), or S_POST_MSECS
                                     later, so posts one after another are
-                                    handled in order
+                                    handled in order.  id (text) names it
+                                    in POSTED or DOWN; posts may overlap
       to the listener, about connections of our own
-        DOWN address                what was sent to address may be lost:
+        DOWN address [id]           what was sent to address may be lost:
                                     the dial failed or the connection ended
-        POSTED address              a POST was sent whole and closed
+                                    (id: that of the POST that failed)
+        POSTED address id           a POST was sent whole and closed
     Answer link (PULL bound at zc_endpoint ("answers", name)): REPLY, DONE,
     CLOSE and SEND as above, from the actors behind the listener (a node's
     validator), so their answers do not cross the listener's thread; DOWN
@@ -81,6 +86,7 @@ typedef struct {
     char *address;              //  peer address, "host:port"
     bool outgoing;              //  we opened it (to a peer)
     bool post;                  //  one-shot POST connection
+    char *post_id;              //  POST: its id, told back in POSTED / DOWN
     int64_t shut_at;            //  POST: when our side was shut, or 0
     bool connecting;            //  connect() still in progress
     int64_t dialled;            //  when connect() started
@@ -119,8 +125,17 @@ typedef struct {
     int64_t accept_paused;      //  no accepting until then (out of fds)
     zc_bridge_quick_fn *quick;  //  answers it gives itself, or NULL
     void *quick_arg;            //  its argument
+    bool link_touched;          //  sent on link since its input was last
+                                //  looked at: a ZeroMQ send may take in
+                                //  the command that would have woken us
     bool terminated;            //  $TERM received
 } self_t;
+
+//  epoll data of the actor's ZeroMQ sockets (connections use their id,
+//  a uint32_t, and the listening socket 0)
+#define S_EVENT_PIPE    ((uint64_t) 1 << 32)
+#define S_EVENT_LINK    (S_EVENT_PIPE + 1)
+#define S_EVENT_ANSWERS (S_EVENT_PIPE + 2)
 
 //  Formats a connection id as a hash key.
 static void
@@ -147,6 +162,15 @@ s_self_new (zsock_t *pipe, const char *name)
     zhashx_set_destructor (self->unreachable, (zhashx_destructor_fn *) zstr_free);
     self->link = zc_link_new ("bridge", name, true);
     self->answers = zc_link_answers_new (name, true);
+    //  ZMQ_FD is readable while a socket has commands to take in: a sign
+    //  to look at its input, which is read until empty (zmq_getsockopt(3))
+    zsock_t *sockets [] = { pipe, self->link, self->answers };
+    uint64_t events [] = { S_EVENT_PIPE, S_EVENT_LINK, S_EVENT_ANSWERS };
+    for (size_t i = 0; i < 3; i++) {
+        struct epoll_event event = { .events = EPOLLIN, .data.u64 = events [i] };
+        int rc = epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, zsock_fd (sockets [i]), &event);
+        assert (rc == 0);
+    }
     return self;
 }
 
@@ -185,15 +209,22 @@ s_conn_close (self_t *self, s_conn_t *conn)
         zhashx_delete (self->outgoing, conn->address);
     //  Whoever sent on a connection of ours must learn it has ended
     if (conn->post && conn->shut_at && !conn->closing && self->link)
-        zsock_send (self->link, "ss", "POSTED", conn->address);
+        zsock_send (self->link, "sss", "POSTED", conn->address, conn->post_id),
+        self->link_touched = true;
     else
-    if ((conn->outgoing || conn->post) && self->link)
-        zsock_send (self->link, "ss", "DOWN", conn->address);
+    if (conn->post && self->link)
+        zsock_send (self->link, "sss", "DOWN", conn->address, conn->post_id),
+        self->link_touched = true;
+    else
+    if (conn->outgoing && self->link)
+        zsock_send (self->link, "ss", "DOWN", conn->address),
+        self->link_touched = true;
     epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
     close (conn->fd);
     zc_codec_destroy (&conn->codec);
     zchunk_destroy (&conn->out);
     free (conn->address);
+    free (conn->post_id);
     zhashx_delete (self->conns, key);
     free (conn);
 }
@@ -341,6 +372,7 @@ s_conn_drain (self_t *self, s_conn_t *conn)
         }
         conn->inflight++;
         zsock_send (self->link, "s4sb", "MSG", conn->id, conn->address, data, size);
+        self->link_touched = true;
     }
 }
 
@@ -564,14 +596,20 @@ s_self_handle_link (self_t *self, zsock_t *source)
     char *command = zmsg_popstr (msg);
     zframe_t *target = zmsg_pop (msg);
     zframe_t *body = zmsg_pop (msg);
-    if (command && target && (streq (command, "SEND") || streq (command, "POST"))) {
+    char *post_id = zmsg_popstr (msg);
+    if (command && target && (streq (command, "SEND") || (streq (command, "POST") && post_id))) {
         char *address = zframe_strdup (target);
         bool post = streq (command, "POST");
         s_conn_t *conn = post? NULL: (s_conn_t *) zhashx_lookup (self->outgoing, address);
         if (!conn)
             conn = s_dial (self, address, post);
+        if (conn && post) {
+            conn->post_id = post_id;
+            post_id = NULL;
+        }
         if (!conn)
-            zsock_send (self->link, "ss", "DOWN", address);
+            zsock_send (self->link, post? "sss": "ss", "DOWN", address, post_id),
+            self->link_touched = true;
         else
         if (body && zframe_size (body) > 0) {
             if (s_conn_queue (self, conn, (char *) zframe_data (body), zframe_size (body)) != 0
@@ -614,6 +652,7 @@ s_self_handle_link (self_t *self, zsock_t *source)
     else
         zc_log_error ("%s: bridge: malformed link message", self->name);
     zstr_free (&command);
+    zstr_free (&post_id);
     zframe_destroy (&target);
     zframe_destroy (&body);
     zmsg_destroy (&msg);
@@ -681,46 +720,68 @@ s_sweep (self_t *self)
     }
 }
 
-//  Polls the pipe, the link and the epoll set of every socket.
+//  Waits on the epoll set of every socket, ours and ZeroMQ's.
 static void
 s_self_run (self_t *self)
 {
     struct epoll_event events [256];
     int64_t next_sweep = zclock_mono () + 100;
+    //  Input of the ZeroMQ sockets to look at: all of them at first
+    bool pipe_ready = true, link_ready = true, answers_ready = true;
     while (!self->terminated) {
-        zmq_pollitem_t items [] = {
-            { zsock_resolve (self->pipe), 0, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self->link), 0, ZMQ_POLLIN, 0 },
-            { NULL, self->epoll_fd, ZMQ_POLLIN, 0 },
-            { zsock_resolve (self->answers), 0, ZMQ_POLLIN, 0 }
-        };
-        int64_t wait = next_sweep - zclock_mono ();
-        if (zmq_poll (items, 4, wait > 0? (long) wait: 0) < 0)
-            break;                      //  context terminated
-        if (items [0].revents & ZMQ_POLLIN)
-            s_self_handle_pipe (self);
-        if (self->terminated)
+        int wait = 0;
+        if (!pipe_ready && !link_ready && !answers_ready && !self->link_touched) {
+            int64_t until = next_sweep - zclock_mono ();
+            wait = until > 0? (int) until: 0;
+        }
+        int count = epoll_wait (self->epoll_fd, events, 256, wait);
+        if (count < 0 && errno != EINTR)
             break;
         //  Sockets first, so the ids the link names below are current; a
         //  connection closed earlier in the batch is simply not found
-        if (items [2].revents & ZMQ_POLLIN) {
-            int count = epoll_wait (self->epoll_fd, events, 256, 0);
-            for (int i = 0; i < count; i++) {
-                uint32_t id = (uint32_t) events [i].data.u64;
-                if (id == 0)
-                    s_accept (self);
-                else {
-                    s_conn_t *conn = s_conn_lookup (self, id);
-                    if (conn)
-                        s_conn_ready (self, conn, events [i].events);
-                }
+        for (int i = 0; i < count; i++) {
+            uint64_t data = events [i].data.u64;
+            if (data == S_EVENT_PIPE)
+                pipe_ready = true;
+            else
+            if (data == S_EVENT_LINK)
+                link_ready = true;
+            else
+            if (data == S_EVENT_ANSWERS)
+                answers_ready = true;
+            else
+            if (data == 0)
+                s_accept (self);
+            else {
+                s_conn_t *conn = s_conn_lookup (self, (uint32_t) data);
+                if (conn)
+                    s_conn_ready (self, conn, events [i].events);
             }
         }
-        //  Answers from the listener and the validator: take all queued
-        while (zsock_events (self->link) & ZMQ_POLLIN)
-            s_self_handle_link (self, self->link);
-        while (zsock_events (self->answers) & ZMQ_POLLIN)
-            s_self_handle_link (self, self->answers);
+        //  Each ZeroMQ socket's input is read until it says it is empty,
+        //  after anything we sent on it: only then does its ZMQ_FD wake us
+        //  for what comes next
+        if (pipe_ready) {
+            while (!self->terminated && (zsock_events (self->pipe) & ZMQ_POLLIN))
+                s_self_handle_pipe (self);
+            pipe_ready = false;
+        }
+        if (self->terminated)
+            break;
+        //  Answers from the listener and the validator
+        if (answers_ready) {
+            while (zsock_events (self->answers) & ZMQ_POLLIN)
+                s_self_handle_link (self, self->answers);
+            answers_ready = false;
+        }
+        if (link_ready || self->link_touched) {
+            self->link_touched = false;
+            while (zsock_events (self->link) & ZMQ_POLLIN)
+                s_self_handle_link (self, self->link);
+            //  (its last look came after any DOWN sent while reading)
+            self->link_touched = false;
+            link_ready = false;
+        }
         if (zclock_mono () >= next_sweep) {
             s_sweep (self);
             next_sweep = zclock_mono () + 100;

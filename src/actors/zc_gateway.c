@@ -17,8 +17,12 @@
 
     Nodes send {"type":"block_confirmation"} (and "block_rollback") here;
     each is forwarded to the server as the seed says: a new connection, one
-    JSON line, close.  They wait in a bounded queue, in order, while the
-    server is down, and are retried with backoff.
+    JSON line, close.  They wait in a bounded queue while the server is
+    down, and are retried with backoff.  Each node's notices reach the
+    server in the order the node sent them (the server takes a seq only
+    above the last it took from that key), one post at a time per node;
+    different nodes' posts travel side by side (issue 11: one post at a
+    time for the whole gateway could not keep up with five nodes).
 
     Issue 9: a notice counts only if signed by the key of a node of the
     file (pinned there, or learned from a pong at the address the file
@@ -26,7 +30,8 @@
     notice is written to DATA/gateway.sqlite3 (zc_spool) before the node
     gets {"type":"notice_ack","seq"}, and leaves it once POSTED, so neither
     a node nor the gateway killed loses one; a repeated seq is acknowledged
-    and not queued again.  Anything else is refused with an error and the
+    and not queued again.  What one wake-up takes is written in one SQL
+    transaction, and acknowledged once that commits.  Anything else is refused with an error and the
     connection closed (so nothing sent after a refusal on it is taken out
     of order), logged with the sender's address and counted.  A full queue
     refuses too: the node keeps the notice and sends it again later.
@@ -37,8 +42,9 @@
                                 -> signal 0, or -1 with the reason logged
         $TERM                   ends the actor
 
-    Bridge link: MSG in; REPLY / DONE / SEND / POST out; DOWN and POSTED
-    in about our own connections (see zc_bridge).
+    Bridge link: MSG in; REPLY / DONE / SEND / POST (with the notice's
+    spool id) out; DOWN and POSTED in about our own connections and posts
+    (see zc_bridge).
     =========================================================================
 */
 
@@ -78,6 +84,20 @@ typedef struct {
     void *handle;               //  its place in the list of requests
 } s_request_t;
 
+//  Notices owed to the server from one node (its key), oldest first
+typedef struct {
+    zlistx_t *queue;            //  "ID BODY" strings
+    bool posting;               //  the head is on its way
+} s_source_t;
+
+//  A notice taken in this wake-up, acknowledged once its group commits
+typedef struct {
+    uint32_t conn;              //  the node's connection
+    int64_t seq;                //  what to acknowledge
+    char *key;                  //  its source
+    char *entry;                //  "ID BODY" to queue, or NULL (a repeat)
+} s_taken_t;
+
 //  An answer one node owes us
 typedef struct {
     s_request_t *request;       //  the request it counts for
@@ -89,6 +109,29 @@ typedef struct {
     char *address;              //  "host:port"
     zlistx_t *pending;          //  s_pending_t *, in send order
 } s_node_t;
+
+//  zhashx destructor of a source.
+static void
+s_source_free (s_source_t **source_p)
+{
+    if (*source_p) {
+        zlistx_destroy (&(*source_p)->queue);
+        free (*source_p);
+        *source_p = NULL;
+    }
+}
+
+//  Frees a notice taken.
+static void
+s_taken_free (s_taken_t **taken_p)
+{
+    if (*taken_p) {
+        free ((*taken_p)->key);
+        free ((*taken_p)->entry);
+        free (*taken_p);
+        *taken_p = NULL;
+    }
+}
 
 //  Frees a pending answer (the request is freed elsewhere).
 static void
@@ -119,13 +162,14 @@ typedef struct {
     size_t node_count;          //  how many
     int64_t next_discovery;     //  when to ask the nodes for their peers
     zlistx_t *requests;         //  s_request_t * not yet replied, oldest first
-    zlistx_t *queue;            //  "ID BODY" of notices for the server, in order
+    zhashx_t *sources;          //  node key -> s_source_t *, notices owed
+    size_t queued;              //  notices in every source's queue
+    zlistx_t *taken;            //  s_taken_t *, this wake-up's notices
     zc_trust_t *trust;          //  the file's nodes and their keys
-    zc_spool_t *spool;          //  the durable copy of queue
+    zc_spool_t *spool;          //  the durable copy of the queues
     zhashx_t *refused_conns;    //  connections that had a notice refused
     uint64_t refused;           //  notices refused so far
     int64_t next_ping;          //  when to ask unlearned nodes who they are
-    bool posting;               //  the queue's head is on its way
     int64_t retry_at;           //  when to post again after a failure
     int64_t retry_pause;        //  current backoff
     uint64_t dropped;           //  confirmations dropped, queue full
@@ -158,8 +202,10 @@ s_self_new (zsock_t *pipe, zc_service_config_t *config)
     for (size_t i = 0; i < config->node_count && i < S_MAX_NODES; i++)
         s_node_add (self, config->nodes [i]);
     self->requests = zlistx_new ();
-    self->queue = zlistx_new ();
-    zlistx_set_destructor (self->queue, (czmq_destructor *) zstr_free);
+    self->sources = zhashx_new ();
+    zhashx_set_destructor (self->sources, (czmq_destructor *) s_source_free);
+    self->taken = zlistx_new ();
+    zlistx_set_destructor (self->taken, (czmq_destructor *) s_taken_free);
     self->retry_pause = S_RETRY_MIN;
     self->refused_conns = zhashx_new ();
     self->bridge = zc_link_new ("bridge", config->name, false);
@@ -184,7 +230,8 @@ s_self_destroy (self_t **self_p)
             request = (s_request_t *) zlistx_next (self->requests);
         }
         zlistx_destroy (&self->requests);
-        zlistx_destroy (&self->queue);
+        zhashx_destroy (&self->sources);
+        zlistx_destroy (&self->taken);
         zc_trust_destroy (&self->trust);
         zc_spool_destroy (&self->spool);
         zhashx_destroy (&self->refused_conns);
@@ -193,6 +240,21 @@ s_self_destroy (self_t **self_p)
         free (self);
         *self_p = NULL;
     }
+}
+
+//  Queues a notice ("ID BODY", which the queue then owns) for its source.
+static void
+s_queue_add (self_t *self, const char *key, char *entry)
+{
+    s_source_t *source = (s_source_t *) zhashx_lookup (self->sources, key);
+    if (!source) {
+        source = (s_source_t *) zmalloc (sizeof (s_source_t));
+        source->queue = zlistx_new ();
+        zlistx_set_destructor (source->queue, (czmq_destructor *) zstr_free);
+        zhashx_insert (self->sources, key, source);
+    }
+    zlistx_add_end (source->queue, entry);
+    self->queued++;
 }
 
 //  Loads the gateway's key from its data folder (the role made it),
@@ -229,11 +291,21 @@ s_self_start (self_t *self)
     free (path);
     if (!self->spool)
         return -1;
-    zlistx_destroy (&self->queue);
-    self->queue = zc_spool_load (self->spool);
-    if (zlistx_size (self->queue) > 0)
+    zlistx_t *owed = zc_spool_load (self->spool);
+    for (char *entry = (char *) zlistx_first (owed); entry;
+         entry = (char *) zlistx_next (owed)) {
+        //  The spool holds what we checked and wrote: its source is the
+        //  public_key it names
+        const char *text = strchr (entry, ' ');
+        cJSON *notice = text? zc_json_parse (text + 1, strlen (text + 1)): NULL;
+        const cJSON *key = cJSON_GetObjectItemCaseSensitive (notice, "public_key");
+        s_queue_add (self, cJSON_IsString (key)? key->valuestring: "", strdup (entry));
+        cJSON_Delete (notice);
+    }
+    zlistx_destroy (&owed);
+    if (self->queued > 0)
         zc_log_info ("%s: %zu notice(s) still owed to the server", self->config->name,
-                   zlistx_size (self->queue));
+                   self->queued);
     return 0;
 }
 
@@ -371,33 +443,54 @@ s_node_lookup (self_t *self, const char *address)
     return NULL;
 }
 
-//  Sends the queue's head to the server, unless one is on its way.
+//  Sends each source's head to the server, unless its previous one is
+//  still on its way: one post in flight per node keeps its order.
 static void
 s_post_next (self_t *self)
 {
-    if (self->posting || !self->config->server || zclock_mono () < self->retry_at)
+    if (!self->config->server || self->queued == 0 || zclock_mono () < self->retry_at)
         return;
-    const char *entry = (const char *) zlistx_first (self->queue);
-    const char *line = entry? strchr (entry, ' '): NULL;
-    if (line) {
-        line++;
-        self->posting = true;
-        zsock_send (self->bridge, "ssb", "POST", self->config->server, line, strlen (line));
+    for (s_source_t *source = (s_source_t *) zhashx_first (self->sources); source;
+         source = (s_source_t *) zhashx_next (self->sources)) {
+        const char *entry = source->posting? NULL: (const char *) zlistx_first (source->queue);
+        const char *line = entry? strchr (entry, ' '): NULL;
+        if (line) {
+            line++;
+            source->posting = true;
+            char id [24];
+            snprintf (id, sizeof id, "%.*s", (int) (line - 1 - entry), entry);
+            zsock_send (self->bridge, "ssbs", "POST", self->config->server,
+                        line, strlen (line), id);
+        }
     }
 }
 
-//  The server took the queue's head, or could not be reached: go on with
-//  the next, or try again after a pause that doubles up to S_RETRY_MAX.
+//  The server took the notice with that spool id, or could not be
+//  reached: its source goes on with the next, or everything waits a pause
+//  that doubles up to S_RETRY_MAX.
 static void
-s_posted (self_t *self, bool delivered)
+s_posted (self_t *self, const char *id, bool delivered)
 {
-    self->posting = false;
+    size_t length = strlen (id);
+    s_source_t *source = (s_source_t *) zhashx_first (self->sources);
+    while (source) {
+        const char *head = (const char *) zlistx_first (source->queue);
+        if (source->posting && head && strncmp (head, id, length) == 0 && head [length] == ' ')
+            break;
+        source = (s_source_t *) zhashx_next (self->sources);
+    }
+    if (!source)
+        return;                         //  not ours (a bug): nothing waits on it
+    source->posting = false;
     if (delivered) {
-        const char *entry = (const char *) zlistx_first (self->queue);
-        if (entry && zc_spool_remove (self->spool, strtoll (entry, NULL, 10)) != 0)
+        //  Removed in this wake-up's group: a removal lost to a crash only
+        //  means the server sees the notice again, and knows its seq
+        zc_spool_begin (self->spool);
+        if (zc_spool_remove (self->spool, strtoll (id, NULL, 10)) != 0)
             zc_log_error ("%s: cannot remove a delivered notice from the spool",
                         self->config->name);
-        zlistx_delete (self->queue, NULL);     //  the head
+        zlistx_delete (source->queue, NULL);     //  the head
+        self->queued--;
         self->forwarded++;
         self->retry_pause = S_RETRY_MIN;
     }
@@ -408,7 +501,37 @@ s_posted (self_t *self, bool delivered)
         self->retry_pause = self->retry_pause * 2 > S_RETRY_MAX? S_RETRY_MAX:
                             self->retry_pause * 2;
     }
-    s_post_next (self);
+}
+
+//  Commits what this wake-up took and removed, then acknowledges each
+//  notice taken (queueing the new ones), or, if the commit failed, tells
+//  each node that sent one to send it again later.
+static void
+s_settle (self_t *self)
+{
+    if (!self->spool)
+        return;                         //  not started: nothing taken
+    bool stored = zc_spool_commit (self->spool) == 0;
+    if (!stored)
+        zc_log_error ("%s: cannot keep %zu notice(s): not acknowledged", self->config->name,
+                    zlistx_size (self->taken));
+    s_taken_t *taken;
+    while ((taken = (s_taken_t *) zlistx_first (self->taken))) {
+        zlistx_detach (self->taken, NULL);
+        if (stored) {
+            if (taken->entry && self->config->server) {
+                s_queue_add (self, taken->key, taken->entry);
+                taken->entry = NULL;
+            }
+            cJSON *ack = cJSON_CreateObject ();
+            cJSON_AddStringToObject (ack, "type", "notice_ack");
+            cJSON_AddNumberToObject (ack, "seq", (double) taken->seq);
+            zc_link_reply (self->bridge, taken->conn, ack);
+        }
+        else
+            zc_link_error (self->bridge, taken->conn, "gateway cannot store the notice", true);
+        s_taken_free (&taken);
+    }
 }
 
 //  Refuses a notice: logged with the sender and reason, counted, answered
@@ -463,7 +586,8 @@ s_forward (self_t *self, uint32_t conn, const char *address, cJSON *message)
         s_refuse (self, conn, address, reason);
         return;
     }
-    if (self->config->server && zlistx_size (self->queue) >= self->config->max_queue) {
+    if (self->config->server
+    &&  self->queued + zlistx_size (self->taken) >= self->config->max_queue) {
         s_refuse (self, conn, address, "gateway queue is full; send it again later");
         return;
     }
@@ -474,28 +598,29 @@ s_forward (self_t *self, uint32_t conn, const char *address, cJSON *message)
     const cJSON *public_key = cJSON_GetObjectItemCaseSensitive (message, "public_key");
     char *text = zc_jcs_serialize (message);
     int64_t id = 0;
-    int rc = text? zc_spool_accept (self->spool, public_key->valuestring,
-                                    (int64_t) seq->valuedouble, text, &id): -1;
+    int rc = text && zc_spool_begin (self->spool) == 0?
+             zc_spool_accept (self->spool, public_key->valuestring,
+                              (int64_t) seq->valuedouble, text, &id): -1;
     if (rc < 0) {
         zc_log_error ("%s: cannot keep a notice from %s", self->config->name, address);
         zc_link_error (self->bridge, conn, "gateway cannot store the notice", true);
     }
     else {
+        s_taken_t *taken = (s_taken_t *) zmalloc (sizeof (s_taken_t));
+        taken->conn = conn;
+        taken->seq = (int64_t) seq->valuedouble;
+        taken->key = strdup (public_key->valuestring);
         if (rc == 1) {
             zc_log_often ("gateway notice", "%s: %s of block %.0f (%.16s) from node %s", self->config->name,
                        type->valuestring, index->valuedouble, hash->valuestring, name);
             if (self->config->server)
-                zlistx_add_end (self->queue, zsys_sprintf ("%" PRId64 " %s", id, text));
+                taken->entry = zsys_sprintf ("%" PRId64 " %s", id, text);
             else
                 zc_spool_remove (self->spool, id);  //  nobody to tell
         }
-        cJSON *ack = cJSON_CreateObject ();
-        cJSON_AddStringToObject (ack, "type", "notice_ack");
-        cJSON_AddNumberToObject (ack, "seq", seq->valuedouble);
-        zc_link_reply (self->bridge, conn, ack);
+        zlistx_add_end (self->taken, taken);
     }
     free (text);
-    s_post_next (self);
 }
 
 static bool s_allowed_by (zc_service_config_t *config, const char *address);
@@ -804,13 +929,14 @@ s_self_handle_bridge (self_t *self)
     else
     if (rc == 0 && (streq (command, "DOWN") || streq (command, "POSTED"))) {
         address = zmsg_popstr (rest);
+        char *post_id = zmsg_popstr (rest);     //  only for posts
         s_node_t *node = address? s_node_lookup (self, address): NULL;
-        if (node && streq (command, "DOWN"))
+        if (node && streq (command, "DOWN") && !post_id)
             s_node_down (self, node);
         else
-        if (address && self->config->server && streq (address, self->config->server)
-        &&  self->posting)
-            s_posted (self, streq (command, "POSTED"));
+        if (post_id && address && self->config->server && streq (address, self->config->server))
+            s_posted (self, post_id, streq (command, "POSTED"));
+        zstr_free (&post_id);
     }
     zstr_free (&address);
     zframe_destroy (&body);
@@ -862,8 +988,8 @@ s_next_timeout (self_t *self)
         request = (s_request_t *) zlistx_next (self->requests);
     if (request && request->deadline < next)
         next = request->deadline;
-    if (!self->posting && zlistx_size (self->queue) > 0 && self->retry_at < next)
-        next = self->retry_at;
+    if (self->queued > 0 && self->retry_at > now && self->retry_at < next)
+        next = self->retry_at;          //  posting again after a failure
     if (self->trust && self->next_ping < next)
         next = self->next_ping;
     return next > now? (int) (next - now): 0;
@@ -894,6 +1020,7 @@ zc_gateway_actor (zsock_t *pipe, void *args)
         int budget = S_DRAIN_BUDGET;
         while (!self->terminated && budget-- > 0 && (zsock_events (self->bridge) & ZMQ_POLLIN))
             s_self_handle_bridge (self);
+        s_settle (self);
         s_expire_requests (self);
         s_publish_capacity (self);
         s_post_next (self);
@@ -928,4 +1055,5 @@ zc_gateway_handle (void *state, uint32_t conn, const char *address,
                    const char *data, size_t size)
 {
     s_handle_message (state, conn, address, data, size);
+    s_settle ((self_t *) state);
 }

@@ -37,6 +37,17 @@ struct _zc_ledger_t {
     int64_t last_seq;           //  seq of the last notice written
     sqlite3_stmt *block_index;  //  prepared index of a block by hash
     sqlite3_stmt *tx_height;    //  prepared index of the block holding a tx
+    //  What every block write runs, prepared once: parsing them each time
+    //  was a tenth of a node's CPU at a block or so per transaction
+    sqlite3_stmt *begin;        //  BEGIN IMMEDIATE
+    sqlite3_stmt *commit;       //  COMMIT
+    sqlite3_stmt *restore_pool; //  transactions above a height wait again
+    sqlite3_stmt *delete_txs;   //  transactions above a height
+    sqlite3_stmt *delete_blocks;    //  blocks above a height
+    sqlite3_stmt *outbox_insert;    //  one notice row
+    sqlite3_stmt *outbox_seq;   //  the last seq written
+    sqlite3_stmt *outbox_above; //  blocks above a height, tip first, and tx ids
+    sqlite3_stmt *outbox_delete;    //  one notice row, acknowledged
 };
 
 static const char *s_schema =
@@ -100,6 +111,21 @@ s_prepare (zc_ledger_t *self, const char *sql, sqlite3_stmt **stmt_p)
 {
     return sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
                                stmt_p, NULL) == SQLITE_OK? 0: -1;
+}
+
+//  Runs a prepared statement that returns no rows, with an optional
+//  integer parameter; -1 (logged) if SQLite fails it.
+static int
+s_step (zc_ledger_t *self, sqlite3_stmt *stmt, bool bind, int64_t value)
+{
+    sqlite3_reset (stmt);
+    if (bind)
+        sqlite3_bind_int64 (stmt, 1, value);
+    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+    if (rc != 0)
+        zc_log_error ("ledger: %s: %s", sqlite3_sql (stmt), sqlite3_errmsg (self->db));
+    sqlite3_reset (stmt);
+    return rc;
 }
 
 //  Inserts one block and its transactions; the caller holds the SQL
@@ -184,7 +210,28 @@ zc_ledger_open (const char *path, char **error_p)
                    &self->block_index) != 0
     ||  s_prepare (self, "SELECT b.\"index\" FROM transactions t JOIN blocks b"
                    " ON b.current_hash = t.block_hash WHERE t.id = ?",
-                   &self->tx_height) != 0) {
+                   &self->tx_height) != 0
+    ||  s_prepare (self, "BEGIN IMMEDIATE", &self->begin) != 0
+    ||  s_prepare (self, "COMMIT", &self->commit) != 0
+    ||  s_prepare (self, "INSERT OR IGNORE INTO mempool (id, sender, data, signature, received)"
+                   " SELECT t.id, t.sender, t.data, t.signature, t.start_timestamp"
+                   " FROM transactions t JOIN blocks b ON t.block_hash = b.current_hash"
+                   " WHERE b.\"index\" > ? ORDER BY b.\"index\", t.position",
+                   &self->restore_pool) != 0
+    ||  s_prepare (self, "DELETE FROM transactions WHERE block_hash IN"
+                   " (SELECT current_hash FROM blocks WHERE \"index\" > ?)",
+                   &self->delete_txs) != 0
+    ||  s_prepare (self, "DELETE FROM blocks WHERE \"index\" > ?", &self->delete_blocks) != 0
+    ||  s_prepare (self, "INSERT INTO outbox (seq, type, block_index, block_hash, miner_id,"
+                   " timestamp, tx_ids) VALUES (?,?,?,?,?,?,?)", &self->outbox_insert) != 0
+    ||  s_prepare (self, "INSERT OR REPLACE INTO outbox_seq (id, last) VALUES (1, ?)",
+                   &self->outbox_seq) != 0
+    ||  s_prepare (self, "SELECT b.\"index\", b.current_hash,"
+                   " (SELECT group_concat (id, ',') FROM (SELECT id FROM transactions"
+                   "  WHERE block_hash = b.current_hash ORDER BY position))"
+                   " FROM blocks b WHERE b.\"index\" > ? ORDER BY b.\"index\" DESC",
+                   &self->outbox_above) != 0
+    ||  s_prepare (self, "DELETE FROM outbox WHERE seq = ?", &self->outbox_delete) != 0) {
         if (error_p)
             *error_p = zsys_sprintf ("%s: %s", path,
                                      self->db? sqlite3_errmsg (self->db): "cannot open");
@@ -229,6 +276,15 @@ zc_ledger_destroy (zc_ledger_t **self_p)
         sqlite3_finalize (self->pool_delete);
         sqlite3_finalize (self->block_index);
         sqlite3_finalize (self->tx_height);
+        sqlite3_finalize (self->begin);
+        sqlite3_finalize (self->commit);
+        sqlite3_finalize (self->restore_pool);
+        sqlite3_finalize (self->delete_txs);
+        sqlite3_finalize (self->delete_blocks);
+        sqlite3_finalize (self->outbox_insert);
+        sqlite3_finalize (self->outbox_seq);
+        sqlite3_finalize (self->outbox_above);
+        sqlite3_finalize (self->outbox_delete);
         sqlite3_close (self->db);
         free (self);
         *self_p = NULL;
@@ -322,26 +378,19 @@ s_outbox_add (zc_ledger_t *self, const char *type, int64_t index, const char *ha
     clock_gettime (CLOCK_REALTIME, &now);
     int64_t clock = (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
     int64_t seq = self->last_seq + 1 > clock? self->last_seq + 1: clock;
-    sqlite3_stmt *stmt = NULL;
-    int rc = sqlite3_prepare_v2 (self->db, "INSERT INTO outbox (seq, type, block_index,"
-                                 " block_hash, miner_id, timestamp, tx_ids)"
-                                 " VALUES (?,?,?,?,?,?,?)", -1, &stmt, NULL) == SQLITE_OK? 0: -1;
-    if (rc == 0) {
-        sqlite3_bind_int64 (stmt, 1, seq);
-        sqlite3_bind_text (stmt, 2, type, -1, SQLITE_STATIC);
-        sqlite3_bind_int64 (stmt, 3, index);
-        sqlite3_bind_text (stmt, 4, hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 5, miner_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 6, timestamp, -1, SQLITE_STATIC);
-        sqlite3_bind_text (stmt, 7, tx_ids, -1, SQLITE_STATIC);
-        rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
-    }
-    sqlite3_finalize (stmt);
-    char sql [128];
-    snprintf (sql, sizeof sql, "INSERT OR REPLACE INTO outbox_seq (id, last)"
-              " VALUES (1, %" PRId64 ")", seq);
+    sqlite3_stmt *stmt = self->outbox_insert;
+    sqlite3_reset (stmt);
+    sqlite3_bind_int64 (stmt, 1, seq);
+    sqlite3_bind_text (stmt, 2, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (stmt, 3, index);
+    sqlite3_bind_text (stmt, 4, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 5, miner_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 6, timestamp, -1, SQLITE_STATIC);
+    sqlite3_bind_text (stmt, 7, tx_ids, -1, SQLITE_STATIC);
+    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+    sqlite3_reset (stmt);
     if (rc == 0)
-        rc = s_exec (self, sql);
+        rc = s_step (self, self->outbox_seq, true, seq);
     if (rc == 0)
         self->last_seq = seq;
     else
@@ -376,13 +425,8 @@ s_outbox_confirmation (zc_ledger_t *self, zc_block_t *block)
 static int
 s_outbox_rollbacks (zc_ledger_t *self, int64_t fork_height)
 {
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT b.\"index\", b.current_hash,"
-                            " (SELECT group_concat (id, ',') FROM (SELECT id FROM transactions"
-                            "  WHERE block_hash = b.current_hash ORDER BY position))"
-                            " FROM blocks b WHERE b.\"index\" > ? ORDER BY b.\"index\" DESC",
-                            -1, &stmt, NULL) != SQLITE_OK)
-        return -1;
+    sqlite3_stmt *stmt = self->outbox_above;
+    sqlite3_reset (stmt);
     sqlite3_bind_int64 (stmt, 1, fork_height);
     int rc = 0, step;
     zlistx_t *rows = zlistx_new ();
@@ -392,7 +436,7 @@ s_outbox_rollbacks (zc_ledger_t *self, int64_t fork_height)
                                             s_text (stmt, 1), s_text (stmt, 2)));
     if (step != SQLITE_DONE)
         rc = -1;
-    sqlite3_finalize (stmt);
+    sqlite3_reset (stmt);
     for (char *row = (char *) zlistx_first (rows); row && rc == 0;
          row = (char *) zlistx_next (rows)) {
         char hash [ZC_HASH_HEX + 1];
@@ -474,9 +518,7 @@ zc_ledger_outbox_load (zc_ledger_t *self, int64_t after, size_t max)
 int
 zc_ledger_outbox_remove (zc_ledger_t *self, int64_t seq)
 {
-    char sql [96];
-    snprintf (sql, sizeof sql, "DELETE FROM outbox WHERE seq = %" PRId64, seq);
-    return s_exec (self, sql);
+    return s_step (self, self->outbox_delete, true, seq);
 }
 
 //  Notices still owed.
@@ -500,23 +542,17 @@ zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
 {
     char now [ZC_TIMESTAMP_LEN + 1];
     zc_timestamp_now (now);
-    if (s_exec (self, "BEGIN IMMEDIATE") != 0)
+    if (s_step (self, self->begin, false, 0) != 0)
         return -1;
     int rc = self->outbox? s_outbox_rollbacks (self, fork_height): 0;
     //  Transactions of the blocks taken off wait again (those the new
     //  blocks hold leave the mempool table as each is inserted)
-    char *sql = zsys_sprintf (
-        "INSERT OR IGNORE INTO mempool (id, sender, data, signature, received)"
-        " SELECT t.id, t.sender, t.data, t.signature, t.start_timestamp"
-        " FROM transactions t JOIN blocks b ON t.block_hash = b.current_hash"
-        " WHERE b.\"index\" > %" PRId64 " ORDER BY b.\"index\", t.position;"
-        "DELETE FROM transactions WHERE block_hash IN"
-        " (SELECT current_hash FROM blocks WHERE \"index\" > %" PRId64 ");"
-        "DELETE FROM blocks WHERE \"index\" > %" PRId64 ";",
-        fork_height, fork_height, fork_height);
     if (rc == 0)
-        rc = s_exec (self, sql);
-    free (sql);
+        rc = s_step (self, self->restore_pool, true, fork_height);
+    if (rc == 0)
+        rc = s_step (self, self->delete_txs, true, fork_height);
+    if (rc == 0)
+        rc = s_step (self, self->delete_blocks, true, fork_height);
 
     //  The first new block must sit on the block at fork_height
     zc_block_t *fork = rc == 0? zc_ledger_block (self, fork_height): NULL;
@@ -538,7 +574,7 @@ zc_ledger_replace (zc_ledger_t *self, int64_t fork_height,
     for (size_t i = 0; i < count && rc == 0 && self->outbox; i++)
         rc = s_outbox_confirmation (self, blocks [i]);
     if (rc == 0)
-        rc = s_exec (self, "COMMIT");
+        rc = s_step (self, self->commit, false, 0);
     if (rc != 0)
         s_exec (self, "ROLLBACK");
     return rc;
@@ -576,7 +612,7 @@ zc_ledger_tx_count (zc_ledger_t *self)
 int
 zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t **txs, size_t count)
 {
-    if (s_exec (self, "BEGIN IMMEDIATE") != 0)
+    if (s_step (self, self->begin, false, 0) != 0)
         return -1;
     int rc = 0;
     sqlite3_stmt *stmt = self->pool_insert;
@@ -596,7 +632,7 @@ zc_ledger_pool_add (zc_ledger_t *self, zc_tx_t **txs, size_t count)
     }
     sqlite3_reset (stmt);
     if (rc == 0)
-        rc = s_exec (self, "COMMIT");
+        rc = s_step (self, self->commit, false, 0);
     if (rc != 0)
         s_exec (self, "ROLLBACK");
     return rc;

@@ -8,6 +8,12 @@
     that did not hear the acknowledgement, a replay) is recognised and
     never queued twice.
 
+    Accepts and removals may be grouped into one SQL transaction
+    (zc_spool_begin ... zc_spool_commit): the gateway groups what it takes
+    in one wake-up, and acknowledges none of it before the commit.  A
+    removal need not be durable at once: a notice delivered again after a
+    crash is recognised by the server by its seq.
+
     Invariant: queue holds, oldest first, the notices accepted and not yet
     delivered; seen.seq is the highest seq queued for its key.
     =========================================================================
@@ -18,6 +24,15 @@
 
 struct _zc_spool_t {
     sqlite3 *db;                //  the spool file
+    bool open;                  //  inside zc_spool_begin ... commit
+    bool failed;                //  a step of the open group failed
+    sqlite3_stmt *begin;        //  BEGIN IMMEDIATE
+    sqlite3_stmt *commit;       //  COMMIT
+    sqlite3_stmt *rollback;     //  ROLLBACK
+    sqlite3_stmt *seen;         //  highest seq queued for a key
+    sqlite3_stmt *insert;       //  a notice into the queue
+    sqlite3_stmt *see;          //  a key's highest seq
+    sqlite3_stmt *remove;       //  a notice out of the queue
 };
 
 static const char *s_schema =
@@ -27,6 +42,23 @@ static const char *s_schema =
     "CREATE TABLE IF NOT EXISTS seen ("
     "  key TEXT PRIMARY KEY,"
     "  seq INTEGER NOT NULL);";
+
+//  Prepares one statement; false if SQLite refuses it.
+static bool
+s_prepare (zc_spool_t *self, const char *sql, sqlite3_stmt **stmt_p)
+{
+    return sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                               stmt_p, NULL) == SQLITE_OK;
+}
+
+//  Runs a statement that returns no rows; 0, or -1 if SQLite fails it.
+static int
+s_run (sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt) == SQLITE_DONE? 0: -1;
+    sqlite3_reset (stmt);
+    return rc;
+}
 
 zc_spool_t *
 zc_spool_open (const char *path, char **error_p)
@@ -38,7 +70,14 @@ zc_spool_open (const char *path, char **error_p)
     //  As the ledger: a commit survives the process being killed without an
     //  fsync each, which would stall the gateway's clients behind the disk
     ||  sqlite3_exec (self->db, "PRAGMA synchronous=NORMAL", NULL, NULL, &message) != SQLITE_OK
-    ||  sqlite3_exec (self->db, s_schema, NULL, NULL, &message) != SQLITE_OK) {
+    ||  sqlite3_exec (self->db, s_schema, NULL, NULL, &message) != SQLITE_OK
+    ||  !s_prepare (self, "BEGIN IMMEDIATE", &self->begin)
+    ||  !s_prepare (self, "COMMIT", &self->commit)
+    ||  !s_prepare (self, "ROLLBACK", &self->rollback)
+    ||  !s_prepare (self, "SELECT seq FROM seen WHERE key = ?", &self->seen)
+    ||  !s_prepare (self, "INSERT INTO queue (body) VALUES (?)", &self->insert)
+    ||  !s_prepare (self, "INSERT OR REPLACE INTO seen (key, seq) VALUES (?,?)", &self->see)
+    ||  !s_prepare (self, "DELETE FROM queue WHERE id = ?", &self->remove)) {
         if (error_p)
             *error_p = zsys_sprintf ("%s: %s", path, message? message: sqlite3_errmsg (self->db));
         sqlite3_free (message);
@@ -53,65 +92,82 @@ void
 zc_spool_destroy (zc_spool_t **self_p)
 {
     if (self_p && *self_p) {
-        sqlite3_close ((*self_p)->db);
-        free (*self_p);
+        zc_spool_t *self = *self_p;
+        if (self->open)
+            s_run (self->rollback);     //  never committed: never acknowledged
+        sqlite3_finalize (self->begin);
+        sqlite3_finalize (self->commit);
+        sqlite3_finalize (self->rollback);
+        sqlite3_finalize (self->seen);
+        sqlite3_finalize (self->insert);
+        sqlite3_finalize (self->see);
+        sqlite3_finalize (self->remove);
+        sqlite3_close (self->db);
+        free (self);
         *self_p = NULL;
     }
+}
+
+int
+zc_spool_begin (zc_spool_t *self)
+{
+    if (self->open)
+        return 0;
+    if (s_run (self->begin) != 0)
+        return -1;
+    self->open = true;
+    self->failed = false;
+    return 0;
+}
+
+int
+zc_spool_commit (zc_spool_t *self)
+{
+    if (!self->open)
+        return 0;
+    self->open = false;
+    if (!self->failed && s_run (self->commit) == 0)
+        return 0;
+    s_run (self->rollback);
+    return -1;
 }
 
 int
 zc_spool_accept (zc_spool_t *self, const char *key, int64_t seq, const char *body,
                  int64_t *id_p)
 {
-    if (sqlite3_exec (self->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    bool alone = !self->open;
+    if (alone && zc_spool_begin (self) != 0)
         return -1;
     int rc = 1;
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2 (self->db, "SELECT seq FROM seen WHERE key = ?", -1, &stmt,
-                            NULL) != SQLITE_OK)
+    sqlite3_bind_text (self->seen, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step (self->seen);
+    if (step == SQLITE_ROW && sqlite3_column_int64 (self->seen, 0) >= seq)
+        rc = 0;                         //  already queued once
+    else
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = -1;
-    else {
-        sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-        int step = sqlite3_step (stmt);
-        if (step == SQLITE_ROW && sqlite3_column_int64 (stmt, 0) >= seq)
-            rc = 0;                     //  already queued once
+    sqlite3_reset (self->seen);
+    if (rc == 1) {
+        sqlite3_bind_text (self->insert, 1, body, -1, SQLITE_STATIC);
+        if (s_run (self->insert) != 0)
+            rc = -1;
         else
-        if (step != SQLITE_ROW && step != SQLITE_DONE)
-            rc = -1;
-    }
-    sqlite3_finalize (stmt);
-    stmt = NULL;
-    if (rc == 1) {
-        if (sqlite3_prepare_v2 (self->db, "INSERT INTO queue (body) VALUES (?)", -1, &stmt,
-                                NULL) != SQLITE_OK)
-            rc = -1;
-        else {
-            sqlite3_bind_text (stmt, 1, body, -1, SQLITE_STATIC);
-            if (sqlite3_step (stmt) != SQLITE_DONE)
-                rc = -1;
-            else
-            if (id_p)
-                *id_p = sqlite3_last_insert_rowid (self->db);
-        }
-        sqlite3_finalize (stmt);
-        stmt = NULL;
+        if (id_p)
+            *id_p = sqlite3_last_insert_rowid (self->db);
     }
     if (rc == 1) {
-        if (sqlite3_prepare_v2 (self->db, "INSERT OR REPLACE INTO seen (key, seq) VALUES (?,?)",
-                                -1, &stmt, NULL) != SQLITE_OK)
+        sqlite3_bind_text (self->see, 1, key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64 (self->see, 2, seq);
+        if (s_run (self->see) != 0)
             rc = -1;
-        else {
-            sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-            sqlite3_bind_int64 (stmt, 2, seq);
-            if (sqlite3_step (stmt) != SQLITE_DONE)
-                rc = -1;
-        }
-        sqlite3_finalize (stmt);
     }
-    if (rc >= 0 && sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = -1;
+    //  A failed step fails its group as a whole: the caller acknowledges
+    //  nothing of it
     if (rc < 0)
-        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+        self->failed = true;
+    if (alone && zc_spool_commit (self) != 0)
+        rc = -1;
     return rc;
 }
 
@@ -134,7 +190,9 @@ zc_spool_load (zc_spool_t *self)
 int
 zc_spool_remove (zc_spool_t *self, int64_t id)
 {
-    char sql [80];
-    snprintf (sql, sizeof sql, "DELETE FROM queue WHERE id = %lld", (long long) id);
-    return sqlite3_exec (self->db, sql, NULL, NULL, NULL) == SQLITE_OK? 0: -1;
+    sqlite3_bind_int64 (self->remove, 1, id);
+    int rc = s_run (self->remove);
+    if (rc != 0 && self->open)
+        self->failed = true;
+    return rc;
 }

@@ -149,6 +149,51 @@ START_TEST (test_malformed)
 }
 END_TEST
 
+//  Decoded PEM keys are remembered (issue 11): a remembered text still
+//  verifies only its own key's signatures, a text differing by one byte is
+//  decoded on its own, and more keys than are remembered still verify.
+START_TEST (test_pem_remembered)
+{
+    enum { KEYS = 80 };                 //  more than zc_keys remembers
+    const char *data = "block hash";
+    zc_keys_t *keys [KEYS];
+    char *signatures [KEYS];
+    for (int i = 0; i < KEYS; i++) {
+        keys [i] = zc_keys_new ();
+        ck_assert_ptr_nonnull (keys [i]);
+        signatures [i] = zc_keys_sign (keys [i], data, strlen (data));
+        ck_assert_ptr_nonnull (signatures [i]);
+    }
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < KEYS; i++) {
+            const char *pem = zc_keys_public_pem (keys [i]);
+            ck_assert (zc_verify_pem (pem, data, strlen (data), signatures [i]));
+            ck_assert (!zc_verify_pem (pem, data, strlen (data), signatures [(i + 1) % KEYS]));
+            char *b64 = zc_pem_to_public_b64 (pem);
+            ck_assert_str_eq (b64, zc_keys_public_b64 (keys [i]));
+            free (b64);
+        }
+    //  One byte of the base64 changed: another (or no) key, never the one
+    //  remembered for the original text
+    char *altered = strdup (zc_keys_public_pem (keys [0]));
+    char *body = strchr (altered, '\n') + 1;
+    body [20] = body [20] == 'A'? 'B': 'A';
+    ck_assert (!zc_verify_pem (altered, data, strlen (data), signatures [0]));
+    char *b64 = zc_pem_to_public_b64 (altered);
+    ck_assert (!b64 || strcmp (b64, zc_keys_public_b64 (keys [0])) != 0);
+    free (b64);
+    free (altered);
+    //  A text too long to remember is still decoded
+    char *padded = zsys_sprintf ("%s%*s", zc_keys_public_pem (keys [1]), 300, "");
+    ck_assert (zc_verify_pem (padded, data, strlen (data), signatures [1]));
+    free (padded);
+    for (int i = 0; i < KEYS; i++) {
+        free (signatures [i]);
+        zc_keys_destroy (&keys [i]);
+    }
+}
+END_TEST
+
 START_TEST (test_save_load)
 {
     char *folder = testutil_tempdir ();
@@ -372,6 +417,7 @@ main (void)
     TCase *tcase = tcase_create ("core");
     tcase_add_test (tcase, test_sign_verify);
     tcase_add_test (tcase, test_malformed);
+    tcase_add_test (tcase, test_pem_remembered);
     tcase_add_test (tcase, test_save_load);
     tcase_add_test (tcase, test_base64);
     tcase_add_test (tcase, test_digests);

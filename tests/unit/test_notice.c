@@ -281,6 +281,44 @@ START_TEST (test_spool)
 }
 END_TEST
 
+//  A group of accepts and removals is one SQL transaction: all of it
+//  after the commit, none of it if the process stops before (issue 11)
+START_TEST (test_spool_group)
+{
+    char *path = zsys_sprintf ("%s/gateway.sqlite3", s_dir);
+    zc_spool_t *spool = zc_spool_open (path, NULL);
+    ck_assert_ptr_nonnull (spool);
+    int64_t a = 0, b = 0, c = 0;
+    ck_assert_int_eq (zc_spool_accept (spool, "K", 1, "{\"k\":1}", &a), 1);
+    ck_assert_int_eq (zc_spool_begin (spool), 0);
+    ck_assert_int_eq (zc_spool_accept (spool, "K", 2, "{\"k\":2}", &b), 1);
+    ck_assert_int_eq (zc_spool_accept (spool, "K", 2, "{\"k\":2}", NULL), 0);  //  seen in the group
+    ck_assert_int_eq (zc_spool_accept (spool, "L", 7, "{\"l\":7}", &c), 1);
+    ck_assert_int_eq (zc_spool_remove (spool, a), 0);
+    ck_assert_int_eq (zc_spool_commit (spool), 0);
+    ck_assert_int_eq (zc_spool_commit (spool), 0);  //  none open: nothing to do
+    zlistx_t *entries = zc_spool_load (spool);
+    ck_assert_uint_eq (zlistx_size (entries), 2);
+    zlistx_destroy (&entries);
+
+    //  A group never committed: gone with the process, seqs not seen
+    ck_assert_int_eq (zc_spool_begin (spool), 0);
+    ck_assert_int_eq (zc_spool_accept (spool, "K", 3, "{\"k\":3}", NULL), 1);
+    ck_assert_int_eq (zc_spool_remove (spool, b), 0);
+    zc_spool_destroy (&spool);
+    spool = zc_spool_open (path, NULL);
+    entries = zc_spool_load (spool);
+    ck_assert_uint_eq (zlistx_size (entries), 2);   //  b still there, k3 never was
+    char expected [64];
+    snprintf (expected, sizeof expected, "%" PRId64 " {\"k\":2}", b);
+    ck_assert_str_eq ((char *) zlistx_first (entries), expected);
+    zlistx_destroy (&entries);
+    ck_assert_int_eq (zc_spool_accept (spool, "K", 3, "{\"k\":3}", NULL), 1);
+    zc_spool_destroy (&spool);
+    free (path);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -291,6 +329,7 @@ main (void)
     tcase_add_test (tcase, test_trust);
     tcase_add_test (tcase, test_outbox);
     tcase_add_test (tcase, test_spool);
+    tcase_add_test (tcase, test_spool_group);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }
