@@ -268,6 +268,8 @@ s_learn_id (load_t *self, uint64_t k, const char *tx_id)
     }
 }
 
+#define LOAD_HEALTH_REPLY "{\"service\":\"gateway_server\",\"status\":\"ok\"}"
+
 //  One reply on a client's connection: judges it by the action, records
 //  latency or the failure reason.
 static void
@@ -280,6 +282,16 @@ s_client_reply (load_t *self, load_client_t *client, const char *data, size_t si
     uint64_t k = (uint64_t) client->request;
     load_request_t *request = &self->requests [k];
     const char *action = load_action_names [request->action];
+    //  A gateway's health reply in its canonical form is judged by its
+    //  bytes, as the redis-server reference is by "+PONG": parsing it cost
+    //  this client a fifth of its time, and the client is what limits a
+    //  50-client health run on two cores
+    if (request->action == LOAD_HEALTH && !self->options->redis && !self->options->nodes
+    &&  size == strlen (LOAD_HEALTH_REPLY) && memcmp (data, LOAD_HEALTH_REPLY, size) == 0) {
+        zc_report_succeeded (self->report, action, self->now, self->now - client->started);
+        s_client_free (self, client, true);
+        return;
+    }
     cJSON *reply = self->options->redis? NULL: zc_json_parse (data, size);
     const char *status = load_string (reply, "status");
     const char *type = load_string (reply, "type");

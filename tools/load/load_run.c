@@ -162,6 +162,15 @@ s_prepare (load_t *self, uint64_t until)
             request->action = LOAD_HEALTH;
             zchunk_extend (self->frames, "*1\r\n$4\r\nPING\r\n", 14);
         }
+        else
+        if (request->action == LOAD_HEALTH) {
+            //  The same bytes every time, framed once: as cheap to make as
+            //  the PING above, so the two references cost this client alike
+            static const char *ping = "{\"type\":\"ping\"}";
+            static const char *health = "{\"action\":\"health\"}";
+            const char *text = self->options->nodes? ping: health;
+            rc = zc_codec_encode (ZC_FRAMING_LENGTH, text, strlen (text), self->frames);
+        }
         else {
             cJSON *json = s_request_json (self, k, (load_action_t) request->action);
             char *text = json? zc_jcs_serialize (json): NULL;
