@@ -693,6 +693,9 @@ void zc_sync_shun (zc_sync_t *self, const char *peer, int64_t now);
 //  Holds mining until a time; when it is held until (0: not held); and
 //  true once when a hold has run out (the hold is then over).
 void zc_sync_hold (zc_sync_t *self, int64_t until);
+//  Holds mining at start until a time, or until that many peers have all
+//  told their status (zc_sync_status) and none was ahead.
+void zc_sync_hold_start (zc_sync_t *self, int64_t until, size_t peers);
 int64_t zc_sync_hold_until (zc_sync_t *self);
 bool zc_sync_hold_expired (zc_sync_t *self, int64_t now);
 

@@ -45,6 +45,7 @@ typedef struct {
     char *data;                 //  data folder: ledger, key, node_id
     int difficulty;             //  leading '0' hex digits of a block hash
     size_t max_block_txs;       //  transactions per block, at most
+    int block_interval;         //  msecs after a block before mining the next
     bool verify_txs;            //  tx_policy = verify
     size_t max_message;         //  largest message accepted, bytes
     size_t max_mempool;         //  transactions waiting, at most

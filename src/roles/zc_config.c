@@ -15,6 +15,7 @@
         network
             difficulty = 4          # leading '0' hex digits of a block hash
             max_block_txs = 1000    # transactions per block, at most
+            block_interval = 30     # msecs after a block before the next is begun
             tx_policy = verify      # verify | open
             max_message = 4194304   # bytes in one message, at most
             max_mempool = 100000    # transactions waiting, at most
@@ -292,6 +293,7 @@ s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
 {
     net->difficulty = 4;
     net->max_block_txs = 1000;
+    net->block_interval = 30;
     net->verify_txs = true;
     net->max_message = ZC_MAX_MESSAGE;
     net->max_mempool = 100000;
@@ -300,7 +302,7 @@ s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
     zconfig_t *section = zconfig_locate (root, "network");
     if (!section)
         return NULL;
-    static const char *known [] = { "difficulty", "max_block_txs", "tx_policy",
+    static const char *known [] = { "difficulty", "max_block_txs", "block_interval", "tx_policy",
                                     "max_message", "max_mempool", "miners",
                                     "permissioned", "miner_keys", "miner_kernel", NULL };
     char *error = s_check_keys (self, section, "network", known);
@@ -310,6 +312,9 @@ s_read_network (zc_config_t *self, zconfig_t *root, zc_node_config_t *net)
     value = (long long) net->max_block_txs;
     if (!error && !(error = s_get_int (self, section, "network", "max_block_txs", 1, 100000, &value)))
         net->max_block_txs = (size_t) value;
+    value = net->block_interval;
+    if (!error && !(error = s_get_int (self, section, "network", "block_interval", 0, 60000, &value)))
+        net->block_interval = (int) value;
     value = (long long) net->max_message;
     if (!error && !(error = s_get_int (self, section, "network", "max_message",
                                        1024, 256 * 1024 * 1024, &value)))

@@ -325,6 +325,68 @@ START_TEST (test_busy_refused_at_once)
 }
 END_TEST
 
+//  The block interval (network/block_interval): a transaction that comes
+//  after a quiet spell is mined at once; those that come within the
+//  interval after a block wait for it to pass (here a minute, far beyond
+//  the test's deadlines), together, instead of each starting a race.
+typedef struct {
+    sqlite3 *db;
+    const char *tx_id;
+} s_confirmed_t;
+
+static bool
+s_confirmed (void *arg)
+{
+    s_confirmed_t *query = (s_confirmed_t *) arg;
+    return harness_sql_int (query->db, "SELECT COUNT(*) FROM transactions WHERE id = ?",
+                            query->tx_id) == 1;
+}
+
+START_TEST (test_block_interval)
+{
+    harness_node_t node;
+    harness_nodes_init (&node, 1);
+    char *config = harness_config_write ("zchain.conf", &node, 1,
+                                         "difficulty = 1\nminers = 1\nblock_interval = 60000\n");
+    node.pid = harness_zchaind_start (config, "zchaind.log", NULL, 0);
+    harness_node_wait_ready (&node, S_START_MS);
+    sqlite3 *db = harness_ledger_open (&node);
+    zc_keys_t *keys = zc_keys_new ();
+    zc_client_t *client = zc_client_new (node.address, ZC_FRAMING_LENGTH, NULL);
+    ck_assert_ptr_nonnull (client);
+
+    //  Alone after a quiet spell: mined without waiting the interval
+    zc_tx_t *first = s_tx (keys, "first");
+    free (s_submit (client, first));
+    s_confirmed_t query = { db, zc_tx_id (first) };
+    ck_assert_msg (harness_wait_until (s_confirmed, &query, S_LOG_MS),
+                   "a transaction after a quiet spell waited for the block interval");
+
+    //  Right after that block: acknowledged, waiting, not mined yet
+    zc_tx_t *second = s_tx (keys, "second");
+    zc_tx_t *third = s_tx (keys, "third");
+    char *message = s_submit (client, second);
+    ck_assert_str_eq (message, "Mining started");
+    free (message);
+    free (s_submit (client, third));
+    cJSON *status = harness_status (node.address, S_REPLY_MS);
+    ck_assert_ptr_nonnull (status);
+    ck_assert_int_eq (harness_number (status, "mempool"), 2);
+    ck_assert (cJSON_IsFalse (cJSON_GetObjectItemCaseSensitive (status, "mining")));
+    ck_assert_int_eq (harness_number (status, "height"), 1);
+    cJSON_Delete (status);
+
+    zc_tx_destroy (&first);
+    zc_tx_destroy (&second);
+    zc_tx_destroy (&third);
+    zc_client_destroy (&client);
+    zc_keys_destroy (&keys);
+    sqlite3_close (db);
+    free (config);
+    harness_nodes_free (&node, 1);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -334,5 +396,7 @@ main (void)
     tcase_add_test (tcase, test_duplicates_dropped_unparsed);
     tcase = harness_tcase (suite, "capacity", 300);
     tcase_add_test (tcase, test_busy_refused_at_once);
+    tcase = harness_tcase (suite, "mining", 120);
+    tcase_add_test (tcase, test_block_interval);
     return testutil_run (suite);
 }

@@ -1196,6 +1196,10 @@ START_TEST (test_bad_config)
     snprintf (text, sizeof text, "network\n    tx_policy = maybe\n%s", node);
     s_bad_start ("policy.conf", text, NULL, (const char *[]) { "network/tx_policy", NULL });
 
+    snprintf (text, sizeof text, "network\n    block_interval = -5\n%s", node);
+    s_bad_start ("interval.conf", text, NULL,
+                 (const char *[]) { "network/block_interval", "-5", NULL });
+
     snprintf (text, sizeof text, "network\n    difficulty = 2\nnode\n    n1\n"
               "        host = 127.0.0.1\n        port = 70000\n        data = %s\n", data);
     s_bad_start ("bigport.conf", text, NULL, (const char *[]) { "node/n1/port", "70000", NULL });

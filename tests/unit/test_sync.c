@@ -131,6 +131,38 @@ START_TEST (test_hold)
 }
 END_TEST
 
+//  The start hold ends when every peer has told its status and none is
+//  ahead, not later (issue 11); a repeated status does not count twice; a
+//  peer ahead turns it into a sync hold; without answers it runs out.
+START_TEST (test_start_hold)
+{
+    zc_sync_t *sync = zc_sync_new ();
+    zc_sync_hold_start (sync, 2500, 2);
+    ck_assert_int_eq (zc_sync_status (sync, "a:1", false, 0, 100), 0);
+    ck_assert_int_eq (zc_sync_status (sync, "a:1", false, 0, 110), 0);
+    ck_assert_int_eq (zc_sync_hold_until (sync), 2500);     //  b not heard yet
+    ck_assert (!zc_sync_hold_expired (sync, 120));
+    ck_assert_int_eq (zc_sync_status (sync, "b:1", false, 0, 130), 0);
+    ck_assert_int_eq (zc_sync_hold_until (sync), 130);
+    ck_assert (zc_sync_hold_expired (sync, 130));
+    ck_assert (!zc_sync_hold_expired (sync, 131));
+
+    //  One peer ahead: its sync holds mining, whatever the others say
+    zc_sync_hold_start (sync, 5000, 2);
+    ck_assert_int_eq (zc_sync_status (sync, "a:1", true, 4, 200), 4);
+    ck_assert_int_eq (zc_sync_hold_until (sync), 200 + ZC_SYNC_TIMEOUT);
+    ck_assert_int_eq (zc_sync_status (sync, "b:1", false, 4, 210), 0);
+    ck_assert_int_eq (zc_sync_hold_until (sync), 200 + ZC_SYNC_TIMEOUT);
+
+    //  Peers that never answer: the hold runs its time
+    zc_sync_hold_start (sync, 9000, 3);
+    ck_assert_int_eq (zc_sync_status (sync, "a:1", false, 4, 8000), 0);
+    ck_assert (!zc_sync_hold_expired (sync, 8999));
+    ck_assert (zc_sync_hold_expired (sync, 9000));
+    zc_sync_destroy (&sync);
+}
+END_TEST
+
 //  Peers beyond ZC_SYNC_PEERS are not tracked: no unbounded memory from a
 //  flood of addresses.
 START_TEST (test_bounded)
@@ -157,6 +189,7 @@ main (void)
     tcase_add_test (tcase, test_orphans_go_deeper);
     tcase_add_test (tcase, test_shun);
     tcase_add_test (tcase, test_hold);
+    tcase_add_test (tcase, test_start_hold);
     tcase_add_test (tcase, test_bounded);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
