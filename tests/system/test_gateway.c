@@ -22,6 +22,7 @@
 
 #include "../harness.h"
 #include <sqlite3.h>
+#include <poll.h>
 
 #define S_NODES         3           //  nodes of every deployment
 #define S_ALL           0x7         //  mask of every node
@@ -868,6 +869,206 @@ START_TEST (test_server_down)
 }
 END_TEST
 
+//  ---------------------------------------------------------------------
+//  The gateway's posts to the server (issue 11): one at a time per node,
+//  in that node's seq order, different nodes' side by side.  The test is
+//  the server: it holds the first post it gets open, and checks that other
+//  nodes' notices keep coming while no second one of that node does, and
+//  that the held node's next notices follow once it is closed.
+
+#define S_POSTS_MAX     256         //  posts this server follows at once
+
+typedef struct {
+    int fd;                         //  accepted connection, -1 when done
+    char line [16384];              //  what it sent so far
+    size_t size;
+} s_post_t;
+
+typedef struct {
+    int listen_fd;
+    s_post_t posts [S_POSTS_MAX];
+    size_t count;
+    int held;                       //  the fd held open, or -1
+    char held_key [64];             //  its notice's public_key
+    int64_t held_seq;
+    char keys [8][64];              //  every key seen, and its last seq
+    int64_t last_seq [8];
+    size_t key_count;
+    int others;                     //  notices of other keys while held
+    int64_t others_index;           //  highest block_index among those
+    int after;                      //  notices of the held key after release
+    int64_t after_index;            //  highest block_index among those
+} s_server_t;
+
+//  A whole notice from a post: checks that its key's seqs only grow, and
+//  holds the very first post; false if it breaks the per-node rule.
+static bool
+s_server_notice (s_server_t *server, s_post_t *post)
+{
+    cJSON *notice = zc_json_parse (post->line, post->size);
+    ck_assert_msg (notice, "the gateway posted something that is not JSON: %.*s",
+                   (int) post->size, post->line);
+    const char *key = harness_string (notice, "public_key");
+    int64_t seq = (int64_t) harness_number (notice, "seq");
+    int64_t index = (int64_t) harness_number (notice, "block_index");
+    ck_assert_ptr_nonnull (key);
+    size_t k = 0;
+    while (k < server->key_count && strcmp (server->keys [k], key) != 0)
+        k++;
+    ck_assert_uint_lt (k, 8);
+    if (k == server->key_count) {
+        snprintf (server->keys [k], sizeof server->keys [k], "%s", key);
+        server->key_count++;
+    }
+    else
+        ck_assert_msg (seq > server->last_seq [k], "a node's notices came out of seq order");
+    server->last_seq [k] = seq;
+    bool keep = false;
+    if (!*server->held_key) {
+        snprintf (server->held_key, sizeof server->held_key, "%s", key);
+        server->held_seq = seq;
+        keep = true;
+    }
+    else
+    if (streq (key, server->held_key)) {
+        ck_assert_msg (server->held < 0,
+                       "a node's next notice was posted before the server closed its last");
+        server->after++;
+        server->after_index = index > server->after_index? index: server->after_index;
+    }
+    else
+    if (server->held >= 0) {
+        server->others++;
+        server->others_index = index > server->others_index? index: server->others_index;
+    }
+    cJSON_Delete (notice);
+    return keep;
+}
+
+//  Accepts and reads what is ready for up to msecs; whole notices are
+//  judged, then their connection closed unless held.
+static void
+s_server_pump (s_server_t *server, int msecs)
+{
+    struct pollfd items [S_POSTS_MAX + 1];
+    size_t which [S_POSTS_MAX + 1];
+    size_t count = 0;
+    items [count++] = (struct pollfd) { .fd = server->listen_fd, .events = POLLIN };
+    for (size_t i = 0; i < server->count; i++)
+        if (server->posts [i].fd >= 0 && server->posts [i].fd != server->held) {
+            which [count] = i;
+            items [count++] = (struct pollfd) { .fd = server->posts [i].fd, .events = POLLIN };
+        }
+    if (poll (items, count, msecs) <= 0)
+        return;
+    if (items [0].revents) {
+        char address [ZC_NET_ADDRESS_MAX];
+        int fd;
+        while ((fd = zc_net_accept (server->listen_fd, address, sizeof address)) >= 0) {
+            size_t slot = 0;
+            while (slot < server->count && server->posts [slot].fd >= 0)
+                slot++;
+            ck_assert_uint_lt (slot, S_POSTS_MAX);
+            if (slot == server->count)
+                server->count++;
+            server->posts [slot].fd = fd;
+            server->posts [slot].size = 0;
+        }
+    }
+    for (size_t i = 1; i < count; i++) {
+        if (!items [i].revents)
+            continue;
+        s_post_t *post = &server->posts [which [i]];
+        ssize_t got = recv (post->fd, post->line + post->size,
+                            sizeof post->line - post->size - 1, 0);
+        if (got > 0)
+            post->size += (size_t) got;
+        char *newline = memchr (post->line, '\n', post->size);
+        if (got == 0 || newline) {
+            if (newline)
+                post->size = (size_t) (newline - post->line);
+            bool keep = post->size > 0 && s_server_notice (server, post);
+            if (keep)
+                server->held = post->fd;
+            else
+                close (post->fd);
+            post->fd = -1;
+        }
+    }
+}
+
+//  Sends a fresh client transaction through the gateway.
+static void
+s_send_tx (s_deploy_t *deploy, zc_keys_t *keys, int number)
+{
+    zc_tx_t *tx = s_client_tx (keys, number);
+    cJSON *reply = s_gateway_request (deploy, s_action ("submit_transaction",
+                                                        zc_tx_to_json (tx)), NULL);
+    free (s_expect_accepted (reply, "broadcast", S_NODES));
+    cJSON_Delete (reply);
+    zc_tx_destroy (&tx);
+}
+
+START_TEST (test_posts_per_node)
+{
+    s_deploy_t deploy;
+    s_deploy_init (&deploy);
+    s_server_t *server = (s_server_t *) zmalloc (sizeof (s_server_t));
+    server->held = -1;
+    char host [64];
+    int port = 0;
+    ck_assert_int_eq (zc_net_split (deploy.server, host, sizeof host, &port), 0);
+    server->listen_fd = zc_net_listen (host, port, 64);
+    ck_assert_int_ge (server->listen_fd, 0);
+    //  The nodes and the gateway; the server is this test
+    const char *names [] = { "n1", "n2", "n3", "gateway" };
+    pid_t pid = harness_zchaind_start (deploy.config, "zchaind.log", names, 4);
+    for (size_t i = 0; i < S_NODES; i++) {
+        deploy.nodes [i].pid = pid;
+        s_wait_node (&deploy.nodes [i]);
+    }
+    HARNESS_AWAIT (s_health_ok (deploy.gateway, ZC_FRAMING_LENGTH, "gateway_server"),
+                   S_START_MS, "the gateway did not answer health");
+    zc_keys_t *keys = zc_keys_new ();
+    s_send_tx (&deploy, keys, 1);
+
+    //  The first post is held; the other nodes' notices of that block come
+    int64_t deadline = harness_now_ms () + S_CONFIRM_MS;
+    while (server->others < 1 && harness_now_ms () < deadline)
+        s_server_pump (server, 100);
+    ck_assert_msg (server->held >= 0 && server->others >= 1,
+                   "with one node's post held open, no other node's notice came");
+    //  More blocks: every node has notices queued, the held one too, and
+    //  only the others' come through
+    s_send_tx (&deploy, keys, 2);
+    deadline = harness_now_ms () + S_CONFIRM_MS;
+    while (server->others_index < 2 && harness_now_ms () < deadline)
+        s_server_pump (server, 100);
+    ck_assert_msg (server->others_index >= 2, "no notice of block 2 came from the other nodes");
+    int64_t quiet = harness_now_ms () + 300;
+    while (harness_now_ms () < quiet)
+        s_server_pump (server, 50);
+    ck_assert_int_eq (server->after, 0);
+
+    //  Closed: the held node's next notices follow, in its seq order
+    close (server->held);
+    server->held = -1;
+    deadline = harness_now_ms () + S_CONFIRM_MS;
+    while (server->after_index < 2 && harness_now_ms () < deadline)
+        s_server_pump (server, 100);
+    ck_assert_msg (server->after_index >= 2,
+                   "the held node's later notices never came once its post was closed");
+
+    for (size_t i = 0; i < server->count; i++)
+        if (server->posts [i].fd >= 0)
+            close (server->posts [i].fd);
+    close (server->listen_fd);
+    free (server);
+    zc_keys_destroy (&keys);
+    s_deploy_free (&deploy);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -879,5 +1080,6 @@ main (void)
     tcase_add_test (harness_tcase (suite, "bad_requests", 90), test_bad_requests);
     tcase_add_test (harness_tcase (suite, "node_down", 90), test_node_down);
     tcase_add_test (harness_tcase (suite, "server_down", 90), test_server_down);
+    tcase_add_test (harness_tcase (suite, "posts_per_node", 90), test_posts_per_node);
     return testutil_run (suite);
 }
