@@ -1002,10 +1002,11 @@ static void
 s_send_tx (s_deploy_t *deploy, zc_keys_t *keys, int number)
 {
     zc_tx_t *tx = s_client_tx (keys, number);
-    cJSON *reply = s_gateway_request (deploy, s_action ("submit_transaction",
-                                                        zc_tx_to_json (tx)), NULL);
+    cJSON *request = s_action ("submit_transaction", zc_tx_to_json (tx));
+    cJSON *reply = s_gateway_request (deploy, request, NULL);
     free (s_expect_accepted (reply, "broadcast", S_NODES));
     cJSON_Delete (reply);
+    cJSON_Delete (request);
     zc_tx_destroy (&tx);
 }
 
