@@ -674,6 +674,17 @@ s_conn_ready (self_t *self, s_conn_t *conn, uint32_t events)
     //  sent, and epoll would keep saying so until the fd is closed
     if ((events & (EPOLLERR | EPOLLHUP)) && conn->read_closed && !conn->post)
         conn->closing = true;
+}
+
+//  Sends what a connection has to send and decides what it waits for
+//  next; done once per wake-up, after every ready socket has been read,
+//  so the replies of one wake-up leave together, as redis-server writes
+//  its replies before it sleeps (health at 50 clients: 1.04 of redis
+//  PING against 0.98 writing each reply as its request is read, three
+//  alternating pairs).
+static void
+s_conn_settle (self_t *self, s_conn_t *conn)
+{
     if (s_conn_flush (conn) != 0)
         s_conn_close (self, conn);
     else
@@ -757,6 +768,12 @@ s_self_run (self_t *self)
                 if (conn)
                     s_conn_ready (self, conn, events [i].events);
             }
+        }
+        for (int i = 0; i < count; i++) {
+            uint64_t data = events [i].data.u64;
+            s_conn_t *conn = data && data < S_EVENT_PIPE? s_conn_lookup (self, (uint32_t) data): NULL;
+            if (conn)
+                s_conn_settle (self, conn);
         }
         //  Each ZeroMQ socket's input is read until it says it is empty,
         //  after anything we sent on it: only then does its ZMQ_FD wake us
