@@ -184,6 +184,72 @@ int64_t zc_msg_taken (zc_msg_t *self);          //  LOAD: TX commands handled
 int64_t zc_msg_waiting (zc_msg_t *self);        //  LOAD: mempool size
 void zc_msg_held_id (zc_msg_t *self, size_t index, char *id);  //  HELD: one id
 
+//  =========================================================================
+//  The frames of every typed inner message (zc_typed.c): [header struct,
+//  first byte the command id] [strings...] [body], shaped per protocol
+//  =========================================================================
+
+//  dest and source are a zsock_t * or a zactor_t * (its pipe), as for
+//  zmsg_send and zmsg_recv.
+//  The strings a command has (-1: no such command), and whether a body
+//  follows them.
+typedef int (zc_typed_shape_fn) (int id, bool *body_p);
+#define ZC_TYPED_OK             0       //  a whole command
+#define ZC_TYPED_TERM           1       //  "$TERM" (zactor_destroy)
+#define ZC_TYPED_INTERRUPTED    -1      //  nothing received
+#define ZC_TYPED_MALFORMED      -2      //  not one of the protocol's commands
+//  0, or -1 if the peer is gone (nothing was sent).  A NULL string goes
+//  as "".
+int zc_typed_send (void *dest, const void *header, size_t header_size,
+                   const char **strings, size_t string_count,
+                   const void *body, size_t body_size, bool with_body);
+//  One of ZC_TYPED_...; on OK, header is filled and the strings (the
+//  caller frees them) and body (the caller's) set, else all NULL.
+int zc_typed_recv (void *source, void *header, size_t header_size, zc_typed_shape_fn *shape,
+                   char **strings, size_t max_strings, zframe_t **body_p);
+
+//  =========================================================================
+//  Typed commands of the ledger writer (zc_ledger_msg.c): validator ->
+//  writer on its pipe, and its events on the PUB socket for the notifier
+//  =========================================================================
+
+typedef enum {
+    ZC_LEDGER_TERM = 1,         //  "$TERM" from zactor_destroy
+    ZC_LEDGER_OPEN,
+    ZC_LEDGER_APPLY,
+    ZC_LEDGER_POOL,
+    ZC_LEDGER_COMMITTED,
+    ZC_LEDGER_ROLLED_BACK
+} zc_ledger_msg_id_t;
+
+typedef struct _zc_ledger_msg_t zc_ledger_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.  Objects are borrowed: the
+//  sender keeps them, unchanged, until the writer's signal.
+int zc_ledger_msg_send_open (void *dest, const char *path, bool outbox);
+int zc_ledger_msg_send_apply (void *dest, zc_plan_t *plan);
+int zc_ledger_msg_send_pool (void *dest, zc_tx_t **txs, size_t count);
+int zc_ledger_msg_send_committed (void *dest, zc_block_t *block);
+int zc_ledger_msg_send_rolled_back (void *dest, zc_block_t *block);
+//  Receives one command (TERM for "$TERM"); NULL if interrupted, or if
+//  it was malformed (*malformed_p set).
+zc_ledger_msg_t *zc_ledger_msg_recv (void *source, bool *malformed_p);
+void zc_ledger_msg_destroy (zc_ledger_msg_t **self_p);
+zc_ledger_msg_id_t zc_ledger_msg_id (zc_ledger_msg_t *self);
+const char *zc_ledger_msg_name (zc_ledger_msg_id_t id);
+const char *zc_ledger_msg_path (zc_ledger_msg_t *self);     //  OPEN
+bool zc_ledger_msg_outbox (zc_ledger_msg_t *self);          //  OPEN
+zc_plan_t *zc_ledger_msg_plan (zc_ledger_msg_t *self);      //  APPLY (borrowed)
+zc_tx_t **zc_ledger_msg_txs (zc_ledger_msg_t *self);        //  POOL (borrowed)
+size_t zc_ledger_msg_count (zc_ledger_msg_t *self);         //  POOL
+int64_t zc_ledger_msg_index (zc_ledger_msg_t *self);        //  events
+const char *zc_ledger_msg_hash (zc_ledger_msg_t *self);     //  events
+const char *zc_ledger_msg_miner_id (zc_ledger_msg_t *self); //  COMMITTED
+const char *zc_ledger_msg_timestamp (zc_ledger_msg_t *self);    //  COMMITTED
+size_t zc_ledger_msg_tx_count (zc_ledger_msg_t *self);      //  events
+//  Copies the index-th transaction id of an event into id (ZC_HASH_HEX + 1).
+void zc_ledger_msg_tx_id (zc_ledger_msg_t *self, size_t index, char *id);
+
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);
 //  The listener's message handler outside the actor, for fuzzing: its

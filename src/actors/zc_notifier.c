@@ -31,7 +31,8 @@
         $TERM                   ends the actor
 
     SUB socket connected to zc_endpoint ("ledger", name): the COMMITTED
-    and ROLLED_BACK events of zc_writer; each says the outbox has grown.
+    and ROLLED_BACK events of zc_writer (zc_ledger_msg); each says the
+    outbox has grown.
 
     Listener link (PAIR connected to zc_endpoint ("notices", name)):
       to the listener
@@ -213,17 +214,19 @@ s_self_handle_listener (self_t *self)
 static void
 s_self_handle_event (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->events);
-    char *event = msg? zmsg_popstr (msg): NULL;
-    char *index = msg? zmsg_popstr (msg): NULL;
-    char *hash = msg? zmsg_popstr (msg): NULL;
-    if (event && index && hash)
-        zc_log_often (self->config->name, "%s: block %s %s (%.16s)", self->config->name, index,
-                   streq (event, "COMMITTED")? "committed": "rolled back", hash);
-    zstr_free (&event);
-    zstr_free (&index);
-    zstr_free (&hash);
-    zmsg_destroy (&msg);
+    bool malformed = false;
+    zc_ledger_msg_t *event = zc_ledger_msg_recv (self->events, &malformed);
+    if (event && (zc_ledger_msg_id (event) == ZC_LEDGER_COMMITTED
+              ||  zc_ledger_msg_id (event) == ZC_LEDGER_ROLLED_BACK))
+        zc_log_often (self->config->name, "%s: block %" PRId64 " %s (%.16s)", self->config->name,
+                      zc_ledger_msg_index (event),
+                      zc_ledger_msg_id (event) == ZC_LEDGER_COMMITTED? "committed": "rolled back",
+                      zc_ledger_msg_hash (event));
+    else
+    if (event || malformed)
+        zc_log_error ("%s: notifier: bug: unexpected ledger event %s", self->config->name,
+                    event? zc_ledger_msg_name (zc_ledger_msg_id (event)): "(malformed)");
+    zc_ledger_msg_destroy (&event);
 }
 
 void

@@ -122,7 +122,7 @@ s_self_start (self_t *self)
     self->writer = zactor_new (zc_writer_actor, config->name);
     char *path = zsys_sprintf ("%s/node_%d.sqlite3", config->data, config->port);
     //  A node with a gateway owes it a notice of every change (issue 9)
-    zstr_sendx (self->writer, "OPEN", path, config->gateway? "outbox": NULL, NULL);
+    zc_ledger_msg_send_open (self->writer, path, config->gateway != NULL);
     int rc = zsock_wait (self->writer) == 0? 0: -1;
 
     //  Open the chain with a connection of our own (WAL lets it read
@@ -255,7 +255,7 @@ s_send_held_blocks (self_t *self, zc_plan_t *plan)
 static int
 s_switch (self_t *self, zc_plan_t *plan, bool announce)
 {
-    zsock_send (self->writer, "sp", "APPLY", plan);
+    zc_ledger_msg_send_apply (self->writer, plan);
     if (zsock_wait (self->writer) != 0) {
         zc_log_error ("%s: ledger write failed; block %" PRId64 " not applied",
                     self->config->name, zc_block_index (plan->attach [plan->attach_count - 1]));
@@ -318,9 +318,7 @@ s_flush_txs (self_t *self)
     char *held = (char *) malloc (count * ZC_HASH_HEX + 1);
     size_t held_count = 0;
     if (count > 0) {
-        char text [24];
-        snprintf (text, sizeof text, "%zu", count);
-        zsock_send (self->writer, "sps", "POOL", fresh, text);
+        zc_ledger_msg_send_pool (self->writer, fresh, count);
         stored = zsock_wait (self->writer) == 0;
     }
     //  Verified and durable: the listener may drop relayed copies unparsed.

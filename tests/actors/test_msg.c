@@ -1,6 +1,7 @@
 /*  =========================================================================
-    test_msg.c - every typed command between listener and validator
-    survives the trip (issue 11)
+    test_msg.c - every typed inner command survives the trip (issue 11):
+    listener <-> validator (zc_msg), validator <-> ledger writer and its
+    events (zc_ledger_msg)
 
     Each zc_msg_send_* is received by zc_msg_recv over the kind of inproc
     PAIR the actors use, and every field comes back as sent; an object
@@ -237,6 +238,195 @@ START_TEST (test_malformed)
 }
 END_TEST
 
+//  -------------------------------------------------------------------------
+//  The ledger writer's commands and events (zc_ledger_msg)
+
+static zc_ledger_msg_t *
+s_ledger_recv (zc_ledger_msg_id_t id)
+{
+    bool malformed = true;
+    zc_ledger_msg_t *msg = zc_ledger_msg_recv (s_in, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (msg);
+    ck_assert_int_eq (zc_ledger_msg_id (msg), id);
+    return msg;
+}
+
+//  A block at index 1 holding count signed transactions, sealed.
+static zc_block_t *
+s_block_with (zc_keys_t *keys, size_t count)
+{
+    zc_tx_t *txs [4];
+    ck_assert (count <= 4);
+    for (size_t i = 0; i < count; i++)
+        txs [i] = s_signed_tx (keys);
+    zc_block_t *genesis = zc_block_genesis ();
+    char now [ZC_TIMESTAMP_LEN + 1];
+    zc_timestamp_now (now);
+    zc_block_t *block = zc_block_new (1, zc_block_hash (genesis), now, txs, count);
+    zc_block_destroy (&genesis);
+    testutil_mine (block, 1, keys);
+    return block;
+}
+
+START_TEST (test_ledger_open)
+{
+    ck_assert_int_eq (zc_ledger_msg_send_open (s_out, "/data/node_1.sqlite3", true), 0);
+    zc_ledger_msg_t *msg = s_ledger_recv (ZC_LEDGER_OPEN);
+    ck_assert_str_eq (zc_ledger_msg_path (msg), "/data/node_1.sqlite3");
+    ck_assert (zc_ledger_msg_outbox (msg));
+    ck_assert_ptr_null (zc_ledger_msg_plan (msg));  //  not an OPEN field
+    zc_ledger_msg_destroy (&msg);
+    ck_assert_ptr_null (msg);
+
+    zc_ledger_msg_send_open (s_out, "x", false);
+    msg = s_ledger_recv (ZC_LEDGER_OPEN);
+    ck_assert (!zc_ledger_msg_outbox (msg));
+    zc_ledger_msg_destroy (&msg);
+}
+END_TEST
+
+START_TEST (test_ledger_apply_and_pool)
+{
+    zc_plan_t plan = { .fork_height = 3 };
+    ck_assert_int_eq (zc_ledger_msg_send_apply (s_out, &plan), 0);
+    zc_ledger_msg_t *msg = s_ledger_recv (ZC_LEDGER_APPLY);
+    ck_assert_ptr_eq (zc_ledger_msg_plan (msg), &plan);    //  borrowed, the same
+    ck_assert_ptr_null (zc_ledger_msg_txs (msg));
+    zc_ledger_msg_destroy (&msg);
+
+    zc_tx_t *txs [3] = { NULL, NULL, NULL };
+    ck_assert_int_eq (zc_ledger_msg_send_pool (s_out, txs, 3), 0);
+    msg = s_ledger_recv (ZC_LEDGER_POOL);
+    ck_assert_ptr_eq (zc_ledger_msg_txs (msg), txs);
+    ck_assert_uint_eq (zc_ledger_msg_count (msg), 3);
+    zc_ledger_msg_destroy (&msg);
+}
+END_TEST
+
+START_TEST (test_ledger_events)
+{
+    zc_keys_t *keys = zc_keys_new ();
+    zc_block_t *block = s_block_with (keys, 3);
+    ck_assert_int_eq (zc_ledger_msg_send_committed (s_out, block), 0);
+    zc_ledger_msg_t *msg = s_ledger_recv (ZC_LEDGER_COMMITTED);
+    ck_assert_int_eq (zc_ledger_msg_index (msg), 1);
+    ck_assert_str_eq (zc_ledger_msg_hash (msg), zc_block_hash (block));
+    ck_assert_str_eq (zc_ledger_msg_miner_id (msg), TESTUTIL_MINER_ID);
+    ck_assert_str_eq (zc_ledger_msg_timestamp (msg), zc_block_timestamp (block));
+    ck_assert_uint_eq (zc_ledger_msg_tx_count (msg), 3);
+    for (size_t i = 0; i < 3; i++) {
+        char id [ZC_HASH_HEX + 1];
+        zc_ledger_msg_tx_id (msg, i, id);
+        ck_assert_str_eq (id, zc_tx_id (zc_block_tx (block, i)));
+    }
+    zc_ledger_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_ledger_msg_send_rolled_back (s_out, block), 0);
+    msg = s_ledger_recv (ZC_LEDGER_ROLLED_BACK);
+    ck_assert_int_eq (zc_ledger_msg_index (msg), 1);
+    ck_assert_str_eq (zc_ledger_msg_hash (msg), zc_block_hash (block));
+    ck_assert_str_eq (zc_ledger_msg_miner_id (msg), "");   //  COMMITTED's only
+    ck_assert_uint_eq (zc_ledger_msg_tx_count (msg), 3);
+    zc_ledger_msg_destroy (&msg);
+    zc_block_destroy (&block);
+
+    //  A block with no transactions: an empty, still present, ids frame
+    block = s_block_with (keys, 0);
+    zc_ledger_msg_send_committed (s_out, block);
+    msg = s_ledger_recv (ZC_LEDGER_COMMITTED);
+    ck_assert_uint_eq (zc_ledger_msg_tx_count (msg), 0);
+    char id [ZC_HASH_HEX + 1] = "x";
+    zc_ledger_msg_tx_id (msg, 0, id);
+    ck_assert_str_eq (id, "");
+    zc_ledger_msg_destroy (&msg);
+    zc_block_destroy (&block);
+    zc_keys_destroy (&keys);
+}
+END_TEST
+
+//  Receives one ledger message that must be refused as malformed.
+static void
+s_ledger_refused (void)
+{
+    bool malformed = false;
+    ck_assert_ptr_null (zc_ledger_msg_recv (s_in, &malformed));
+    ck_assert (malformed);
+}
+
+START_TEST (test_ledger_malformed)
+{
+    //  The old text form
+    zstr_sendx (s_out, "OPEN", "/data/x", NULL);
+    s_ledger_refused ();
+    //  A header of another size
+    zsock_send (s_out, "b", "\x02\x00", (size_t) 2);
+    s_ledger_refused ();
+    //  OPEN without its path; APPLY with a frame too many
+    zc_ledger_msg_send_open (s_out, "p", false);
+    zmsg_t *whole = zmsg_recv (s_in);
+    zframe_t *path = zmsg_last (whole);
+    zmsg_remove (whole, path);
+    zframe_destroy (&path);
+    zmsg_send (&whole, s_out);
+    s_ledger_refused ();
+    zc_ledger_msg_send_apply (s_out, NULL);
+    whole = zmsg_recv (s_in);
+    zmsg_addstr (whole, "extra");
+    zmsg_send (&whole, s_out);
+    s_ledger_refused ();
+    //  An event whose ids are not whole ids
+    zc_keys_t *keys = zc_keys_new ();
+    zc_block_t *block = s_block_with (keys, 1);
+    zc_ledger_msg_send_committed (s_out, block);
+    whole = zmsg_recv (s_in);
+    zframe_reset (zmsg_last (whole), "abc", 3);
+    zmsg_send (&whole, s_out);
+    s_ledger_refused ();
+    zc_block_destroy (&block);
+    zc_keys_destroy (&keys);
+    //  A header naming no command of ours (a zc_msg header is another size)
+    zc_msg_send_status (s_out, 1, 1);
+    s_ledger_refused ();
+
+    //  $TERM, as zactor_destroy sends it, is a command, not malformed;
+    //  "$TERM" with more frames is not it
+    zstr_send (s_out, "$TERM");
+    zc_ledger_msg_t *msg = s_ledger_recv (ZC_LEDGER_TERM);
+    zc_ledger_msg_destroy (&msg);
+    zstr_sendx (s_out, "$TERM", "more", NULL);
+    s_ledger_refused ();
+
+    //  Interrupted (timed out) is not malformed
+    zsock_set_rcvtimeo (s_in, 10);
+    bool malformed = true;
+    ck_assert_ptr_null (zc_ledger_msg_recv (s_in, &malformed));
+    ck_assert (!malformed);
+}
+END_TEST
+
+//  The writer itself: a malformed command is answered with a failure
+//  signal (its sender waits for one) and the writer goes on; $TERM ends it.
+START_TEST (test_writer_malformed)
+{
+    char *folder = testutil_tempdir ();
+    zactor_t *writer = zactor_new (zc_writer_actor, (void *) "msg-writer");
+    zstr_sendx (writer, "OPEN", "no longer how it is said", NULL);
+    ck_assert_int_eq (zsock_wait (writer), 1);
+    char *path = zsys_sprintf ("%s/ledger.sqlite3", folder);
+    ck_assert_int_eq (zc_ledger_msg_send_open (writer, path, false), 0);
+    ck_assert_int_eq (zsock_wait (writer), 0);
+    zc_tx_t *none [1] = { NULL };
+    ck_assert_int_eq (zc_ledger_msg_send_pool (writer, none, 0), 0);
+    ck_assert_int_eq (zsock_wait (writer), 0);
+    zactor_destroy (&writer);
+    ck_assert_ptr_null (writer);
+    free (path);
+    testutil_rmdir (folder);
+    free (folder);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -252,6 +442,15 @@ main (void)
     tcase_add_test (tcase, test_held);
     tcase_add_test (tcase, test_load);
     tcase_add_test (tcase, test_malformed);
+    suite_add_tcase (suite, tcase);
+
+    tcase = tcase_create ("ledger writer");
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_ledger_open);
+    tcase_add_test (tcase, test_ledger_apply_and_pool);
+    tcase_add_test (tcase, test_ledger_events);
+    tcase_add_test (tcase, test_ledger_malformed);
+    tcase_add_test (tcase, test_writer_malformed);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }
