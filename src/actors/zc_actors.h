@@ -250,6 +250,49 @@ size_t zc_ledger_msg_tx_count (zc_ledger_msg_t *self);      //  events
 //  Copies the index-th transaction id of an event into id (ZC_HASH_HEX + 1).
 void zc_ledger_msg_tx_id (zc_ledger_msg_t *self, size_t index, char *id);
 
+//  =========================================================================
+//  Typed commands of the miner pool (zc_mine_msg.c): to the pool on its
+//  pipe, and its finds and answers back
+//  =========================================================================
+
+typedef enum {
+    ZC_MINE_TERM = 1,           //  "$TERM" from zactor_destroy
+    ZC_MINE_JOB,
+    ZC_MINE_STOP,
+    ZC_MINE_STATS,
+    ZC_MINE_KERNEL,
+    ZC_MINE_FOUND,
+    ZC_MINE_STATS_REPLY,
+    ZC_MINE_KERNEL_REPLY
+} zc_mine_msg_id_t;
+
+typedef struct _zc_mine_msg_t zc_mine_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.  Strings are copied.
+int zc_mine_msg_send_job (void *dest, uint64_t job_id, int difficulty, const char *preimage);
+int zc_mine_msg_send_stop (void *dest);
+int zc_mine_msg_send_stats (void *dest);
+int zc_mine_msg_send_kernel (void *dest);
+int zc_mine_msg_send_found (void *dest, uint64_t job_id, uint64_t nonce, const char *hash);
+int zc_mine_msg_send_stats_reply (void *dest, uint64_t hashes, int busy);
+int zc_mine_msg_send_kernel_reply (void *dest, const char *name, int lanes);
+//  Receives one command (TERM for "$TERM"); NULL if interrupted, or if
+//  it was malformed (*malformed_p set).
+zc_mine_msg_t *zc_mine_msg_recv (void *source, bool *malformed_p);
+void zc_mine_msg_destroy (zc_mine_msg_t **self_p);
+zc_mine_msg_id_t zc_mine_msg_id (zc_mine_msg_t *self);
+const char *zc_mine_msg_name (zc_mine_msg_id_t id);
+uint64_t zc_mine_msg_job_id (zc_mine_msg_t *self);          //  JOB FOUND
+int zc_mine_msg_difficulty (zc_mine_msg_t *self);           //  JOB
+const char *zc_mine_msg_preimage (zc_mine_msg_t *self);     //  JOB
+char *zc_mine_msg_take_preimage (zc_mine_msg_t *self);      //  JOB: the caller's now
+uint64_t zc_mine_msg_nonce (zc_mine_msg_t *self);           //  FOUND
+const char *zc_mine_msg_hash (zc_mine_msg_t *self);         //  FOUND
+uint64_t zc_mine_msg_hashes (zc_mine_msg_t *self);          //  STATS_REPLY
+int zc_mine_msg_busy (zc_mine_msg_t *self);                 //  STATS_REPLY
+const char *zc_mine_msg_kernel_name (zc_mine_msg_t *self);  //  KERNEL_REPLY
+int zc_mine_msg_lanes (zc_mine_msg_t *self);                //  KERNEL_REPLY
+
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);
 //  The listener's message handler outside the actor, for fuzzing: its

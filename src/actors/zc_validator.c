@@ -202,7 +202,7 @@ s_mine_next (self_t *self)
     //  A node whose own key may not mine (network/permissioned) only relays
     if (count == 0 || zclock_mono () < zc_sync_hold_until (self->sync)
     ||  !s_miner_allowed (self, zc_keys_public_b64 (self->keys))) {
-        zstr_send (self->miner, "STOP");
+        zc_mine_msg_send_stop (self->miner);
         return;
     }
     if (count > self->config->max_block_txs)
@@ -216,7 +216,7 @@ s_mine_next (self_t *self)
     free (txs);
     char *preimage = zc_block_preimage (self->job);
     self->job_id++;
-    zsock_send (self->miner, "s8is", "JOB", self->job_id, self->config->difficulty, preimage);
+    zc_mine_msg_send_job (self->miner, self->job_id, self->config->difficulty, preimage);
     free (preimage);
 }
 
@@ -545,24 +545,34 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
 static void
 s_handle_miner (self_t *self)
 {
-    char *command = NULL, *hash = NULL;
-    uint64_t job_id = 0, nonce = 0;
-    if (zsock_recv (self->miner, "s88s", &command, &job_id, &nonce, &hash) == 0
-    &&  command && streq (command, "FOUND") && self->job && job_id == self->job_id) {
+    bool malformed = false;
+    zc_mine_msg_t *msg = zc_mine_msg_recv (self->miner, &malformed);
+    if (!msg || zc_mine_msg_id (msg) != ZC_MINE_FOUND) {
+        if (msg || malformed)
+            zc_log_error ("%s: validator: bug: unexpected miner command %s", self->config->name,
+                        msg? zc_mine_msg_name (zc_mine_msg_id (msg)): "(malformed)");
+        zc_mine_msg_destroy (&msg);
+        return;
+    }
+    uint64_t nonce = zc_mine_msg_nonce (msg);
+    const char *hash = zc_mine_msg_hash (msg);
+    if (self->job && zc_mine_msg_job_id (msg) == self->job_id) {
         zc_block_t *block = self->job;
         self->job = NULL;
         //  The pool's hash is checked once the slow way before it is
         //  signed: a wrong one would be refused by every peer
-        zc_block_seal (block, nonce, hash, self->config->node_id, self->keys);
         char check [ZC_HASH_HEX + 1];
-        zc_block_compute_hash (block, check);
-        if (strcmp (check, hash) != 0 || !zc_hash_meets (check, self->config->difficulty)) {
+        bool sealed = zc_block_seal (block, nonce, hash, self->config->node_id,
+                                     self->keys) == 0;
+        if (sealed)
+            zc_block_compute_hash (block, check);
+        if (!sealed || strcmp (check, hash) != 0
+        ||  !zc_hash_meets (check, self->config->difficulty)) {
             zc_log_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
                         self->config->name, nonce);
             zc_block_destroy (&block);
             s_mine_next (self);
-            zstr_free (&command);
-            zstr_free (&hash);
+            zc_mine_msg_destroy (&msg);
             return;
         }
         zc_plan_t *plan = NULL;
@@ -575,8 +585,7 @@ s_handle_miner (self_t *self)
             s_mine_next (self);
         }
     }
-    zstr_free (&command);
-    zstr_free (&hash);
+    zc_mine_msg_destroy (&msg);
 }
 
 //  get_blocks: main-chain blocks from an index, bounded in count and bytes.

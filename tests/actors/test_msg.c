@@ -1,7 +1,7 @@
 /*  =========================================================================
     test_msg.c - every typed inner command survives the trip (issue 11):
     listener <-> validator (zc_msg), validator <-> ledger writer and its
-    events (zc_ledger_msg)
+    events (zc_ledger_msg), the miner pool (zc_mine_msg)
 
     Each zc_msg_send_* is received by zc_msg_recv over the kind of inproc
     PAIR the actors use, and every field comes back as sent; an object
@@ -427,6 +427,154 @@ START_TEST (test_writer_malformed)
 }
 END_TEST
 
+//  -------------------------------------------------------------------------
+//  The miner pool's commands (zc_mine_msg)
+
+static zc_mine_msg_t *
+s_mine_recv (zc_mine_msg_id_t id)
+{
+    bool malformed = true;
+    zc_mine_msg_t *msg = zc_mine_msg_recv (s_in, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (msg);
+    ck_assert_int_eq (zc_mine_msg_id (msg), id);
+    return msg;
+}
+
+START_TEST (test_mine_job)
+{
+    uint64_t big = UINT64_MAX - 3;
+    ck_assert_int_eq (zc_mine_msg_send_job (s_out, big, 5, "preimage text"), 0);
+    zc_mine_msg_t *msg = s_mine_recv (ZC_MINE_JOB);
+    ck_assert_uint_eq (zc_mine_msg_job_id (msg), big);
+    ck_assert_int_eq (zc_mine_msg_difficulty (msg), 5);
+    ck_assert_str_eq (zc_mine_msg_preimage (msg), "preimage text");
+    ck_assert_str_eq (zc_mine_msg_hash (msg), "");  //  not a JOB field
+    char *preimage = zc_mine_msg_take_preimage (msg);
+    ck_assert_str_eq (preimage, "preimage text");
+    ck_assert_ptr_null (zc_mine_msg_take_preimage (msg));
+    ck_assert_str_eq (zc_mine_msg_preimage (msg), "");
+    zc_mine_msg_destroy (&msg);
+    ck_assert_ptr_null (msg);
+    free (preimage);
+
+    //  A preimage is any bytes but NUL, of any length
+    size_t length = 200000;
+    char *large = (char *) malloc (length + 1);
+    memset (large, 'p', length);
+    large [length] = 0;
+    zc_mine_msg_send_job (s_out, 1, 0, large);
+    msg = s_mine_recv (ZC_MINE_JOB);
+    ck_assert_str_eq (zc_mine_msg_preimage (msg), large);
+    zc_mine_msg_destroy (&msg);         //  not taken: freed with it
+    free (large);
+}
+END_TEST
+
+START_TEST (test_mine_control)
+{
+    ck_assert_int_eq (zc_mine_msg_send_stop (s_out), 0);
+    zc_mine_msg_t *msg = s_mine_recv (ZC_MINE_STOP);
+    zc_mine_msg_destroy (&msg);
+    ck_assert_int_eq (zc_mine_msg_send_stats (s_out), 0);
+    msg = s_mine_recv (ZC_MINE_STATS);
+    zc_mine_msg_destroy (&msg);
+    ck_assert_int_eq (zc_mine_msg_send_kernel (s_out), 0);
+    msg = s_mine_recv (ZC_MINE_KERNEL);
+    zc_mine_msg_destroy (&msg);
+}
+END_TEST
+
+START_TEST (test_mine_answers)
+{
+    char hash [ZC_HASH_HEX + 1];
+    zc_sha256_hex ("x", 1, hash);
+    ck_assert_int_eq (zc_mine_msg_send_found (s_out, 77, UINT64_C (123456789012), hash), 0);
+    zc_mine_msg_t *msg = s_mine_recv (ZC_MINE_FOUND);
+    ck_assert_uint_eq (zc_mine_msg_job_id (msg), 77);
+    ck_assert_uint_eq (zc_mine_msg_nonce (msg), UINT64_C (123456789012));
+    ck_assert_str_eq (zc_mine_msg_hash (msg), hash);
+    ck_assert_ptr_null (zc_mine_msg_take_preimage (msg));  //  JOB's only
+    zc_mine_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_mine_msg_send_stats_reply (s_out, UINT64_C (1) << 40, 16), 0);
+    msg = s_mine_recv (ZC_MINE_STATS_REPLY);
+    ck_assert_uint_eq (zc_mine_msg_hashes (msg), UINT64_C (1) << 40);
+    ck_assert_int_eq (zc_mine_msg_busy (msg), 16);
+    ck_assert_uint_eq (zc_mine_msg_nonce (msg), 0);
+    zc_mine_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_mine_msg_send_kernel_reply (s_out, "avx2", 8), 0);
+    msg = s_mine_recv (ZC_MINE_KERNEL_REPLY);
+    ck_assert_str_eq (zc_mine_msg_kernel_name (msg), "avx2");
+    ck_assert_int_eq (zc_mine_msg_lanes (msg), 8);
+    zc_mine_msg_destroy (&msg);
+}
+END_TEST
+
+static void
+s_mine_refused (void)
+{
+    bool malformed = false;
+    ck_assert_ptr_null (zc_mine_msg_recv (s_in, &malformed));
+    ck_assert (malformed);
+}
+
+START_TEST (test_mine_malformed)
+{
+    //  The old text forms
+    zstr_send (s_out, "STOP");
+    s_mine_refused ();
+    zsock_send (s_out, "s8is", "JOB", (uint64_t) 1, 3, "preimage");
+    s_mine_refused ();
+    //  JOB without its preimage, FOUND with a frame too many
+    zc_mine_msg_send_job (s_out, 1, 1, "p");
+    zmsg_t *whole = zmsg_recv (s_in);
+    zframe_t *text = zmsg_last (whole);
+    zmsg_remove (whole, text);
+    zframe_destroy (&text);
+    zmsg_send (&whole, s_out);
+    s_mine_refused ();
+    zc_mine_msg_send_found (s_out, 1, 2, "h");
+    whole = zmsg_recv (s_in);
+    zmsg_addstr (whole, "extra");
+    zmsg_send (&whole, s_out);
+    s_mine_refused ();
+    //  A header of the right size naming no command
+    zc_mine_msg_send_stop (s_out);
+    whole = zmsg_recv (s_in);
+    zframe_t *header = zmsg_first (whole);
+    zframe_data (header) [0] = 0xEE;
+    zmsg_send (&whole, s_out);
+    s_mine_refused ();
+    //  $TERM is a command
+    zstr_send (s_out, "$TERM");
+    zc_mine_msg_t *msg = s_mine_recv (ZC_MINE_TERM);
+    zc_mine_msg_destroy (&msg);
+}
+END_TEST
+
+//  The pool itself drops a malformed command and goes on serving.
+START_TEST (test_miner_malformed)
+{
+    zc_node_config_t config = { .miner_threads = 1, .miner_kernel = -1 };
+    zactor_t *pool = zactor_new (zc_miner_actor, &config);
+    zsock_set_rcvtimeo (pool, 10000);
+    zsock_send (pool, "s8is", "JOB", (uint64_t) 1, 3, "the old form");
+    zstr_send (pool, "STATS");
+    zc_mine_msg_send_stats (pool);
+    bool malformed = true;
+    zc_mine_msg_t *stats = zc_mine_msg_recv (pool, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (stats);
+    ck_assert_int_eq (zc_mine_msg_id (stats), ZC_MINE_STATS_REPLY);
+    ck_assert_uint_eq (zc_mine_msg_hashes (stats), 0);     //  no job was taken
+    ck_assert_int_eq (zc_mine_msg_busy (stats), 0);
+    zc_mine_msg_destroy (&stats);
+    zactor_destroy (&pool);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -451,6 +599,15 @@ main (void)
     tcase_add_test (tcase, test_ledger_events);
     tcase_add_test (tcase, test_ledger_malformed);
     tcase_add_test (tcase, test_writer_malformed);
+    suite_add_tcase (suite, tcase);
+
+    tcase = tcase_create ("miner pool");
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_mine_job);
+    tcase_add_test (tcase, test_mine_control);
+    tcase_add_test (tcase, test_mine_answers);
+    tcase_add_test (tcase, test_mine_malformed);
+    tcase_add_test (tcase, test_miner_malformed);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }
