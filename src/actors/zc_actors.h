@@ -293,6 +293,32 @@ int zc_mine_msg_busy (zc_mine_msg_t *self);                 //  STATS_REPLY
 const char *zc_mine_msg_kernel_name (zc_mine_msg_t *self);  //  KERNEL_REPLY
 int zc_mine_msg_lanes (zc_mine_msg_t *self);                //  KERNEL_REPLY
 
+//  =========================================================================
+//  Typed commands from a node's listener to its notifier
+//  (zc_notices_msg.c): the gateway's answers to block notices
+//  =========================================================================
+
+typedef enum {
+    ZC_NOTICES_ACK = 1,
+    ZC_NOTICES_NACK,
+    ZC_NOTICES_DOWN
+} zc_notices_msg_id_t;
+
+typedef struct _zc_notices_msg_t zc_notices_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.
+int zc_notices_msg_send_ack (void *dest, int64_t seq);
+int zc_notices_msg_send_nack (void *dest, const char *reason);
+int zc_notices_msg_send_down (void *dest);
+//  Receives one command; NULL if interrupted, or if it was malformed
+//  (*malformed_p set).
+zc_notices_msg_t *zc_notices_msg_recv (void *source, bool *malformed_p);
+void zc_notices_msg_destroy (zc_notices_msg_t **self_p);
+zc_notices_msg_id_t zc_notices_msg_id (zc_notices_msg_t *self);
+const char *zc_notices_msg_name (zc_notices_msg_id_t id);
+int64_t zc_notices_msg_seq (zc_notices_msg_t *self);        //  ACK
+const char *zc_notices_msg_reason (zc_notices_msg_t *self); //  NACK
+
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);
 //  The listener's message handler outside the actor, for fuzzing: its

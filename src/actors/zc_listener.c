@@ -55,11 +55,10 @@
       to one peer (SEND) go straight to the bridge's answer link, not
       through the listener.
 
-    Notifier link (PAIR bound at zc_endpoint ("notices", name)), so that
-    block notices go out through the bridge like everything else:
-      from the notifier
-        SEND address body           passed to the bridge
-      to the notifier, about the gateway (config->gateway) only
+    Notifier link (PAIR bound at zc_endpoint ("notices", name)), the
+    commands of zc_notices_msg (typed, shared by both ends), about the
+    gateway (config->gateway) only; the notifier sends its notices
+    straight to the bridge's answer link, not through us:
         ACK seq                     it answered {"type":"notice_ack","seq"}
         NACK reason                 it answered an error
         DOWN                        our connection to it ended
@@ -105,7 +104,7 @@ typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *bridge;            //  PAIR to the bridge
     zsock_t *validator;         //  PAIR to the validator
-    zsock_t *notifier;          //  PAIR to the notifier
+    zsock_t *notifier;          //  PAIR to the notifier (zc_notices_msg)
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
@@ -549,20 +548,20 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     else
     if (streq (type, "notice_ack")) {
         const cJSON *seq = cJSON_GetObjectItemCaseSensitive (message, "seq");
+        //  A seq is what the notifier sent: a whole number, in range
         if (self->config->gateway && streq (address, self->config->gateway)
-        &&  cJSON_IsNumber (seq)) {
-            char text [32];
-            snprintf (text, sizeof text, "%.0f", seq->valuedouble);
-            zsock_send (self->notifier, "ss", "ACK", text);
-        }
+        &&  cJSON_IsNumber (seq) && seq->valuedouble >= 0
+        &&  seq->valuedouble < 9007199254740992.0
+        &&  seq->valuedouble == (double) (int64_t) seq->valuedouble)
+            zc_notices_msg_send_ack (self->notifier, (int64_t) seq->valuedouble);
         zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "error")) {
         const cJSON *error = cJSON_GetObjectItemCaseSensitive (message, "error");
         if (self->config->gateway && streq (address, self->config->gateway))
-            zsock_send (self->notifier, "ss", "NACK",
-                        cJSON_IsString (error)? error->valuestring: "?");
+            zc_notices_msg_send_nack (self->notifier,
+                                      cJSON_IsString (error)? error->valuestring: "?");
         zc_debug ("%s: %s answered an error: %s", self->config->name, address,
                   cJSON_IsString (error)? error->valuestring: "?");
         zc_link_done (self->bridge, conn);
@@ -649,22 +648,12 @@ s_self_handle_bridge (self_t *self)
     if (rc == 0 && command && streq (command, "DOWN") && self->config->gateway) {
         address = zmsg_popstr (rest);
         if (address && streq (address, self->config->gateway))
-            zsock_send (self->notifier, "s", "DOWN");
+            zc_notices_msg_send_down (self->notifier);
     }
     zstr_free (&address);
     zframe_destroy (&body);
     zstr_free (&command);
     zmsg_destroy (&rest);
-}
-
-//  A notice from the notifier, for the bridge.
-static void
-s_self_handle_notifier (self_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->notifier);
-    if (msg)
-        zmsg_send (&msg, self->bridge);
-    zmsg_destroy (&msg);
 }
 
 //  Asks every peer its status (which tells its node_id, keeps liveness,
@@ -726,7 +715,7 @@ zc_listener_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->validator, self->bridge, self->notifier, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->validator, self->bridge, NULL);
     while (!self->terminated) {
         int64_t wait = self->next_ping - zclock_mono ();
         void *which = zpoller_wait (poller, wait > 0? (int) wait: 0);
@@ -741,9 +730,6 @@ zc_listener_actor (zsock_t *pipe, void *args)
         else
         if (which == self->bridge)
             s_self_handle_bridge (self);
-        else
-        if (which == self->notifier)
-            s_self_handle_notifier (self);
         else
         if (which == self->validator)
             s_self_handle_validator (self);

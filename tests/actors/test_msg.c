@@ -1,7 +1,8 @@
 /*  =========================================================================
     test_msg.c - every typed inner command survives the trip (issue 11):
     listener <-> validator (zc_msg), validator <-> ledger writer and its
-    events (zc_ledger_msg), the miner pool (zc_mine_msg)
+    events (zc_ledger_msg), the miner pool (zc_mine_msg), listener ->
+    notifier (zc_notices_msg)
 
     Each zc_msg_send_* is received by zc_msg_recv over the kind of inproc
     PAIR the actors use, and every field comes back as sent; an object
@@ -575,6 +576,81 @@ START_TEST (test_miner_malformed)
 }
 END_TEST
 
+//  -------------------------------------------------------------------------
+//  The listener's news for the notifier (zc_notices_msg)
+
+static zc_notices_msg_t *
+s_notices_recv (zc_notices_msg_id_t id)
+{
+    bool malformed = true;
+    zc_notices_msg_t *msg = zc_notices_msg_recv (s_in, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (msg);
+    ck_assert_int_eq (zc_notices_msg_id (msg), id);
+    return msg;
+}
+
+START_TEST (test_notices)
+{
+    int64_t seq = (INT64_C (1) << 53) - 1;
+    ck_assert_int_eq (zc_notices_msg_send_ack (s_out, seq), 0);
+    zc_notices_msg_t *msg = s_notices_recv (ZC_NOTICES_ACK);
+    ck_assert_int_eq (zc_notices_msg_seq (msg), seq);
+    ck_assert_str_eq (zc_notices_msg_reason (msg), "");
+    zc_notices_msg_destroy (&msg);
+    ck_assert_ptr_null (msg);
+
+    ck_assert_int_eq (zc_notices_msg_send_nack (s_out, "bad signature \xc3\xa9"), 0);
+    msg = s_notices_recv (ZC_NOTICES_NACK);
+    ck_assert_str_eq (zc_notices_msg_reason (msg), "bad signature \xc3\xa9");
+    ck_assert_int_eq (zc_notices_msg_seq (msg), 0);
+    zc_notices_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_notices_msg_send_down (s_out), 0);
+    msg = s_notices_recv (ZC_NOTICES_DOWN);
+    zc_notices_msg_destroy (&msg);
+}
+END_TEST
+
+static void
+s_notices_refused (void)
+{
+    bool malformed = false;
+    ck_assert_ptr_null (zc_notices_msg_recv (s_in, &malformed));
+    ck_assert (malformed);
+}
+
+START_TEST (test_notices_malformed)
+{
+    //  The old text forms
+    zstr_sendx (s_out, "ACK", "12", NULL);
+    s_notices_refused ();
+    zstr_send (s_out, "DOWN");
+    s_notices_refused ();
+    //  NACK without its reason; ACK with a reason it does not have
+    zc_notices_msg_send_nack (s_out, "r");
+    zmsg_t *whole = zmsg_recv (s_in);
+    zframe_t *reason = zmsg_last (whole);
+    zmsg_remove (whole, reason);
+    zframe_destroy (&reason);
+    zmsg_send (&whole, s_out);
+    s_notices_refused ();
+    zc_notices_msg_send_ack (s_out, 1);
+    whole = zmsg_recv (s_in);
+    zmsg_addstr (whole, "extra");
+    zmsg_send (&whole, s_out);
+    s_notices_refused ();
+    //  No actor pipe carries these: $TERM is not one of them
+    zstr_send (s_out, "$TERM");
+    s_notices_refused ();
+    //  Interrupted is not malformed
+    zsock_set_rcvtimeo (s_in, 10);
+    bool malformed = true;
+    ck_assert_ptr_null (zc_notices_msg_recv (s_in, &malformed));
+    ck_assert (!malformed);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -608,6 +684,12 @@ main (void)
     tcase_add_test (tcase, test_mine_answers);
     tcase_add_test (tcase, test_mine_malformed);
     tcase_add_test (tcase, test_miner_malformed);
+    suite_add_tcase (suite, tcase);
+
+    tcase = tcase_create ("notifier");
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_notices);
+    tcase_add_test (tcase, test_notices_malformed);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }
