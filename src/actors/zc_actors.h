@@ -110,19 +110,54 @@ void zc_bridge_set_quick (zactor_t *bridge, zc_bridge_quick_fn *quick, void *arg
 int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
                     size_t max_message);
 
-//  The bridge's link protocol, for the actors behind a bridge (see
-//  zc_bridge.c): an inproc PAIR bound or connected at zc_endpoint (role,
-//  name), answers, and receiving one MSG.
+//  The bridge's link protocol (see zc_bridge.c), typed (zc_link.c): an
+//  inproc PAIR bound or connected at zc_endpoint (role, name).
 zsock_t *zc_link_new (const char *role, const char *name, bool bind);
 //  A bridge's answer link: PULL (bind) in the bridge, PUSH elsewhere.
 zsock_t *zc_link_answers_new (const char *name, bool bind);
+
+typedef enum {
+    ZC_LINK_MSG = 1,            //  bridge -> actor: conn address body
+    ZC_LINK_REPLY,              //  actor -> bridge: conn body
+    ZC_LINK_DONE,               //  actor -> bridge: conn
+    ZC_LINK_CLOSE,              //  actor -> bridge: conn body
+    ZC_LINK_SEND,               //  actor -> bridge: address body
+    ZC_LINK_POST,               //  actor -> bridge: address body
+    ZC_LINK_DOWN,               //  bridge -> actor: address
+    ZC_LINK_POSTED              //  bridge -> actor: address
+} zc_link_msg_id_t;
+
+typedef struct _zc_link_msg_t zc_link_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.  The bytes are copied.
+int zc_link_send_msg (void *link, uint32_t conn, const char *address,
+                      const void *data, size_t size);
+int zc_link_send_reply (void *link, uint32_t conn, const void *data, size_t size);
+int zc_link_send_close (void *link, uint32_t conn, const void *data, size_t size);
+int zc_link_send_peer (void *link, const char *address, const void *data, size_t size);
+int zc_link_send_post (void *link, const char *address, const void *data, size_t size);
+int zc_link_send_down (void *link, const char *address);
+int zc_link_send_posted (void *link, const char *address);
+//  Receives one command; NULL if interrupted, or if it was malformed
+//  (*malformed_p set).
+zc_link_msg_t *zc_link_recv (void *link, bool *malformed_p);
+void zc_link_msg_destroy (zc_link_msg_t **self_p);
+zc_link_msg_id_t zc_link_msg_id (zc_link_msg_t *self);
+const char *zc_link_msg_name (zc_link_msg_id_t id);
+uint32_t zc_link_msg_conn (zc_link_msg_t *self);        //  MSG REPLY DONE CLOSE
+const char *zc_link_msg_address (zc_link_msg_t *self);  //  MSG SEND POST DOWN POSTED
+const char *zc_link_msg_data (zc_link_msg_t *self);     //  MSG REPLY CLOSE SEND POST
+size_t zc_link_msg_size (zc_link_msg_t *self);          //  its bytes ("" and 0 if none)
+
+//  Helpers built on them: a JSON reply (destroyed), DONE, an error reply
+//  (then CLOSE if close), a refusal logged with the sender's address.
 void zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply);
 void zc_link_done (zsock_t *link, uint32_t conn);
 void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
 void zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *address,
                      const char *reason);
-int zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
-                  char **command_p, zmsg_t **rest_p);
+//  Receives one command from a bridge and hands a MSG to handler (DOWN
+//  and POSTED are dropped: for actors that open no connections).
 typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
                                const char *data, size_t size);
 void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);

@@ -328,7 +328,7 @@ s_broadcast (self_t *self, uint32_t conn, zc_tx_t *tx, bool purchase)
         memcpy (pending->tx_id, request->tx_id, sizeof pending->tx_id);
         zlistx_add_end (node->pending, pending);
         request->outstanding++;
-        zsock_send (self->bridge, "ssb", "SEND", node->address, text, strlen (text));
+        zc_link_send_peer (self->bridge, node->address, text, strlen (text));
     }
     free (text);
     if (request->outstanding == 0)
@@ -382,7 +382,7 @@ s_post_next (self_t *self)
     if (line) {
         line++;
         self->posting = true;
-        zsock_send (self->bridge, "ssb", "POST", self->config->server, line, strlen (line));
+        zc_link_send_post (self->bridge, self->config->server, line, strlen (line));
     }
 }
 
@@ -440,7 +440,7 @@ s_ping_unknown (self_t *self, bool now)
     for (size_t i = 0; i < zc_trust_size (self->trust); i++) {
         const char *address = zc_trust_address (self->trust, i);
         if (!zc_trust_known (self->trust, address))
-            zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+            zc_link_send_peer (self->bridge, address, text, strlen (text));
     }
 }
 
@@ -583,7 +583,7 @@ s_refuse_client (self_t *self, uint32_t conn, const char *address)
     cJSON_AddStringToObject (reply, "message", "client address not allowed (gateway/allow)");
     char *text = zc_jcs_serialize (reply);
     cJSON_Delete (reply);
-    zsock_send (self->bridge, "s4b", "CLOSE", conn, text? text: "", text? strlen (text): (size_t) 0);
+    zc_link_send_close (self->bridge, conn, text? text: "", text? strlen (text): 0);
     free (text);
 }
 
@@ -793,29 +793,27 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
 static void
 s_self_handle_bridge (self_t *self)
 {
-    uint32_t conn = 0;
-    char *address = NULL, *command = NULL;
-    zframe_t *body = NULL;
-    zmsg_t *rest = NULL;
-    int rc = zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest);
-    if (rc == 1)
-        s_handle_message (self, conn, address, (const char *) zframe_data (body),
-                          zframe_size (body));
+    bool malformed = false;
+    zc_link_msg_t *msg = zc_link_recv (self->bridge, &malformed);
+    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
+    if (id == ZC_LINK_MSG)
+        s_handle_message (self, zc_link_msg_conn (msg), zc_link_msg_address (msg),
+                          zc_link_msg_data (msg), zc_link_msg_size (msg));
     else
-    if (rc == 0 && (streq (command, "DOWN") || streq (command, "POSTED"))) {
-        address = zmsg_popstr (rest);
-        s_node_t *node = address? s_node_lookup (self, address): NULL;
-        if (node && streq (command, "DOWN"))
+    if (id == ZC_LINK_DOWN || id == ZC_LINK_POSTED) {
+        const char *address = zc_link_msg_address (msg);
+        s_node_t *node = s_node_lookup (self, address);
+        if (node && id == ZC_LINK_DOWN)
             s_node_down (self, node);
         else
-        if (address && self->config->server && streq (address, self->config->server)
-        &&  self->posting)
-            s_posted (self, streq (command, "POSTED"));
+        if (self->config->server && streq (address, self->config->server) && self->posting)
+            s_posted (self, id == ZC_LINK_POSTED);
     }
-    zstr_free (&address);
-    zframe_destroy (&body);
-    zstr_free (&command);
-    zmsg_destroy (&rest);
+    else
+    if (msg || malformed)
+        zc_log_error ("%s: gateway: bug: unexpected bridge command %s", self->config->name,
+                    msg? zc_link_msg_name (id): "(malformed)");
+    zc_link_msg_destroy (&msg);
 }
 
 //  Replies to clients whose nodes did not all answer in time.
@@ -849,7 +847,7 @@ s_discover (self_t *self)
     const char *text = "{\"type\":\"node_discovery\"}";
     size_t count = self->node_count;    //  not those this round adds
     for (size_t i = 0; i < count; i++)
-        zsock_send (self->bridge, "ssb", "SEND", self->nodes [i].address, text, strlen (text));
+        zc_link_send_peer (self->bridge, self->nodes [i].address, text, strlen (text));
 }
 
 //  Milliseconds until the next timed duty.

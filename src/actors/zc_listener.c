@@ -27,8 +27,9 @@
     Pipe protocol (from the node role):
         $TERM                       ends the actor
 
-    To the bridge (PAIR connected to zc_endpoint ("bridge", name)): the
-    REPLY / DONE / CLOSE / SEND commands of zc_bridge.
+    Bridge link (PAIR connected to zc_endpoint ("bridge", name)): the
+    REPLY / DONE / CLOSE / SEND commands of zc_bridge out, MSG and DOWN in,
+    each sent and received by zc_link (typed, shared by both ends).
 
     Validator link (PAIR bound at zc_endpoint ("listener", name)):
       to the validator
@@ -238,7 +239,7 @@ s_send_peer (self_t *self, const char *address, cJSON *message)
 {
     char *text = zc_jcs_serialize (message);
     if (text)
-        zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+        zc_link_send_peer (self->bridge, address, text, strlen (text));
     free (text);
 }
 
@@ -607,7 +608,8 @@ s_self_handle_validator (self_t *self)
         zframe_t *body = zc_msg_body (msg);
         s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
         while (peer && body) {
-            zsock_send (self->bridge, "ssf", "SEND", peer->address, body);
+            zc_link_send_peer (self->bridge, peer->address, zframe_data (body),
+                               zframe_size (body));
             peer = (s_peer_t *) zlistx_next (self->peers);
         }
     }
@@ -636,24 +638,22 @@ s_self_handle_validator (self_t *self)
 static void
 s_self_handle_bridge (self_t *self)
 {
-    uint32_t conn = 0;
-    char *address = NULL, *command = NULL;
-    zframe_t *body = NULL;
-    zmsg_t *rest = NULL;
-    int rc = zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest);
-    if (rc == 1)
-        s_handle_message (self, conn, address, (const char *) zframe_data (body),
-                          zframe_size (body));
+    bool malformed = false;
+    zc_link_msg_t *msg = zc_link_recv (self->bridge, &malformed);
+    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
+    if (id == ZC_LINK_MSG)
+        s_handle_message (self, zc_link_msg_conn (msg), zc_link_msg_address (msg),
+                          zc_link_msg_data (msg), zc_link_msg_size (msg));
     else
-    if (rc == 0 && command && streq (command, "DOWN") && self->config->gateway) {
-        address = zmsg_popstr (rest);
-        if (address && streq (address, self->config->gateway))
+    if (id == ZC_LINK_DOWN) {
+        if (self->config->gateway && streq (zc_link_msg_address (msg), self->config->gateway))
             zc_notices_msg_send_down (self->notifier);
     }
-    zstr_free (&address);
-    zframe_destroy (&body);
-    zstr_free (&command);
-    zmsg_destroy (&rest);
+    else
+    if (msg || malformed)
+        zc_log_error ("%s: listener: bug: unexpected bridge command %s", self->config->name,
+                    msg? zc_link_msg_name (id): "(malformed)");
+    zc_link_msg_destroy (&msg);
 }
 
 //  Asks every peer its status (which tells its node_id, keeps liveness,

@@ -143,7 +143,7 @@ s_pump (self_t *self)
         cJSON_AddStringToObject (notice, "node_id", self->config->node_id);
         char *text = zc_notice_sign (notice, self->keys) == 0? zc_jcs_serialize (notice): NULL;
         if (text) {
-            zsock_send (self->bridge, "ssb", "SEND", self->config->gateway, text, strlen (text));
+            zc_link_send_peer (self->bridge, self->config->gateway, text, strlen (text));
             if (self->inflight_count == 0)
                 self->ack_deadline = zclock_mono () + S_ACK_MSECS;
             self->inflight [self->inflight_count++] = seq;

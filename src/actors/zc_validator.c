@@ -185,7 +185,7 @@ s_send_json (self_t *self, const char *address, cJSON *message)
         return;
     }
     if (address)
-        zsock_send (self->answers, "ssb", "SEND", address, text, strlen (text));
+        zc_link_send_peer (self->answers, address, text, strlen (text));
     else
         zc_msg_send_broadcast (self->listener, text, strlen (text));
     free (text);
@@ -621,7 +621,7 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
             break;
     }
     zchunk_extend (reply, "],\"type\":\"blocks\"}", 18);
-    zsock_send (self->answers, "s4b", "REPLY", conn, zchunk_data (reply), zchunk_size (reply));
+    zc_link_send_reply (self->answers, conn, zchunk_data (reply), zchunk_size (reply));
     zchunk_destroy (&reply);
 }
 

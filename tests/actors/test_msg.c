@@ -2,7 +2,7 @@
     test_msg.c - every typed inner command survives the trip (issue 11):
     listener <-> validator (zc_msg), validator <-> ledger writer and its
     events (zc_ledger_msg), the miner pool (zc_mine_msg), listener ->
-    notifier (zc_notices_msg)
+    notifier (zc_notices_msg), and the bridge's link (zc_link)
 
     Each zc_msg_send_* is received by zc_msg_recv over the kind of inproc
     PAIR the actors use, and every field comes back as sent; an object
@@ -651,6 +651,210 @@ START_TEST (test_notices_malformed)
 }
 END_TEST
 
+//  -------------------------------------------------------------------------
+//  The bridge's link protocol (zc_link)
+
+static zc_link_msg_t *
+s_link_recv (zc_link_msg_id_t id)
+{
+    bool malformed = true;
+    zc_link_msg_t *msg = zc_link_recv (s_in, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (msg);
+    ck_assert_int_eq (zc_link_msg_id (msg), id);
+    return msg;
+}
+
+//  Checks a message's body is exactly size bytes of data.
+static void
+s_link_body (zc_link_msg_t *msg, const void *data, size_t size)
+{
+    ck_assert_uint_eq (zc_link_msg_size (msg), size);
+    ck_assert (memcmp (zc_link_msg_data (msg), data, size) == 0);
+}
+
+START_TEST (test_link_msg)
+{
+    const char body [] = "{\"type\":\"ping\"}\0and\nmore";
+    ck_assert_int_eq (zc_link_send_msg (s_out, 4000000001u, "[::1]:65535", body,
+                                        sizeof body), 0);
+    zc_link_msg_t *msg = s_link_recv (ZC_LINK_MSG);
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 4000000001u);
+    ck_assert_str_eq (zc_link_msg_address (msg), "[::1]:65535");
+    s_link_body (msg, body, sizeof body);
+    zc_link_msg_destroy (&msg);
+    ck_assert_ptr_null (msg);
+
+    //  An empty message is still a body
+    zc_link_send_msg (s_out, 1, "a:1", "", 0);
+    msg = s_link_recv (ZC_LINK_MSG);
+    ck_assert_uint_eq (zc_link_msg_size (msg), 0);
+    ck_assert_str_eq (zc_link_msg_data (msg), "");
+    zc_link_msg_destroy (&msg);
+}
+END_TEST
+
+START_TEST (test_link_answers)
+{
+    ck_assert_int_eq (zc_link_send_reply (s_out, 7, "{\"a\":1}", 7), 0);
+    zc_link_msg_t *msg = s_link_recv (ZC_LINK_REPLY);
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 7);
+    ck_assert_str_eq (zc_link_msg_address (msg), "");   //  not a REPLY field
+    s_link_body (msg, "{\"a\":1}", 7);
+    zc_link_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_link_send_close (s_out, 8, "bye", 3), 0);
+    msg = s_link_recv (ZC_LINK_CLOSE);
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 8);
+    s_link_body (msg, "bye", 3);
+    zc_link_msg_destroy (&msg);
+
+    zc_link_done (s_out, 9);
+    msg = s_link_recv (ZC_LINK_DONE);
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 9);
+    ck_assert_uint_eq (zc_link_msg_size (msg), 0);
+    zc_link_msg_destroy (&msg);
+
+    //  The helpers: a JSON reply in canonical form, an error, an error
+    //  that closes
+    cJSON *reply = cJSON_CreateObject ();
+    cJSON_AddStringToObject (reply, "type", "pong");
+    cJSON_AddStringToObject (reply, "node_id", "n");
+    zc_link_reply (s_out, 10, reply);
+    msg = s_link_recv (ZC_LINK_REPLY);
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 10);
+    const char *pong = "{\"node_id\":\"n\",\"type\":\"pong\"}";
+    s_link_body (msg, pong, strlen (pong));
+    zc_link_msg_destroy (&msg);
+    zc_link_error (s_out, 11, "no", false);
+    msg = s_link_recv (ZC_LINK_REPLY);
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 11);
+    const char *error = "{\"error\":\"no\",\"type\":\"error\"}";
+    s_link_body (msg, error, strlen (error));
+    zc_link_msg_destroy (&msg);
+    zc_link_error (s_out, 12, "no", true);
+    msg = s_link_recv (ZC_LINK_CLOSE);
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 12);
+    s_link_body (msg, error, strlen (error));
+    zc_link_msg_destroy (&msg);
+}
+END_TEST
+
+START_TEST (test_link_peers)
+{
+    ck_assert_int_eq (zc_link_send_peer (s_out, "10.0.0.1:13246", "{}", 2), 0);
+    zc_link_msg_t *msg = s_link_recv (ZC_LINK_SEND);
+    ck_assert_str_eq (zc_link_msg_address (msg), "10.0.0.1:13246");
+    ck_assert_uint_eq (zc_link_msg_conn (msg), 0);      //  not a SEND field
+    s_link_body (msg, "{}", 2);
+    zc_link_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_link_send_post (s_out, "server:13400", "line", 4), 0);
+    msg = s_link_recv (ZC_LINK_POST);
+    ck_assert_str_eq (zc_link_msg_address (msg), "server:13400");
+    s_link_body (msg, "line", 4);
+    zc_link_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_link_send_down (s_out, "10.0.0.1:13246"), 0);
+    msg = s_link_recv (ZC_LINK_DOWN);
+    ck_assert_str_eq (zc_link_msg_address (msg), "10.0.0.1:13246");
+    ck_assert_uint_eq (zc_link_msg_size (msg), 0);
+    zc_link_msg_destroy (&msg);
+
+    ck_assert_int_eq (zc_link_send_posted (s_out, "server:13400"), 0);
+    msg = s_link_recv (ZC_LINK_POSTED);
+    ck_assert_str_eq (zc_link_msg_address (msg), "server:13400");
+    zc_link_msg_destroy (&msg);
+}
+END_TEST
+
+static void
+s_link_refused (void)
+{
+    bool malformed = false;
+    ck_assert_ptr_null (zc_link_recv (s_in, &malformed));
+    ck_assert (malformed);
+}
+
+START_TEST (test_link_malformed)
+{
+    //  The old text forms
+    zsock_send (s_out, "s4sb", "MSG", (uint32_t) 1, "a:1", "{}", (size_t) 2);
+    s_link_refused ();
+    zsock_send (s_out, "ssb", "SEND", "a:1", "{}", (size_t) 2);
+    s_link_refused ();
+    //  MSG without its body; DONE with a body it does not have; DOWN
+    //  without its address
+    zc_link_send_msg (s_out, 1, "a:1", "{}", 2);
+    zmsg_t *whole = zmsg_recv (s_in);
+    zframe_t *body = zmsg_last (whole);
+    zmsg_remove (whole, body);
+    zframe_destroy (&body);
+    zmsg_send (&whole, s_out);
+    s_link_refused ();
+    zc_link_done (s_out, 1);
+    whole = zmsg_recv (s_in);
+    zmsg_addstr (whole, "{}");
+    zmsg_send (&whole, s_out);
+    s_link_refused ();
+    zc_link_send_down (s_out, "a:1");
+    whole = zmsg_recv (s_in);
+    zframe_t *address = zmsg_last (whole);
+    zmsg_remove (whole, address);
+    zframe_destroy (&address);
+    zmsg_send (&whole, s_out);
+    s_link_refused ();
+    //  A header of the right size naming no command
+    zc_link_done (s_out, 1);
+    whole = zmsg_recv (s_in);
+    zframe_data (zmsg_first (whole)) [0] = 0;
+    zmsg_send (&whole, s_out);
+    s_link_refused ();
+    //  No actor pipe: $TERM is not one of these
+    zstr_send (s_out, "$TERM");
+    s_link_refused ();
+    //  Interrupted is not malformed
+    zsock_set_rcvtimeo (s_in, 10);
+    bool malformed = true;
+    ck_assert_ptr_null (zc_link_recv (s_in, &malformed));
+    ck_assert (!malformed);
+}
+END_TEST
+
+static const char *
+s_no_quick (void *arg, const char *address, const char *data, size_t size)
+{
+    (void) arg; (void) address; (void) data; (void) size;
+    return NULL;
+}
+
+//  A bridge reports malformed commands and goes on: a bad pipe command is
+//  answered with a failure signal (the role waits for one), a bad link
+//  command is dropped, and a SEND after it still gets its DOWN, typed.
+START_TEST (test_bridge_malformed)
+{
+    zactor_t *bridge = zactor_new (zc_bridge_actor, (void *) "msg-bridge");
+    zsock_t *link = zc_link_new ("bridge", "msg-bridge", false);
+    zsock_set_rcvtimeo (link, 10000);
+    zstr_sendx (bridge, "BIND", "127.0.0.1", "1", "65536", NULL);
+    ck_assert_int_eq (zsock_wait (bridge), 1);
+    zc_bridge_set_quick (bridge, s_no_quick, NULL);     //  typed: answered
+    zsock_send (link, "s4b", "REPLY", (uint32_t) 1, "{}", (size_t) 2);
+    zsock_send (link, "b", "\x05", (size_t) 1);
+    //  Port 1 on loopback refuses: the dial fails, and we hear of it
+    ck_assert_int_eq (zc_link_send_peer (link, "127.0.0.1:1", "{}", 2), 0);
+    bool malformed = true;
+    zc_link_msg_t *msg = zc_link_recv (link, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (msg);
+    ck_assert_int_eq (zc_link_msg_id (msg), ZC_LINK_DOWN);
+    ck_assert_str_eq (zc_link_msg_address (msg), "127.0.0.1:1");
+    zc_link_msg_destroy (&msg);
+    zsock_destroy (&link);
+    zactor_destroy (&bridge);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -690,6 +894,15 @@ main (void)
     tcase_add_checked_fixture (tcase, s_setup, s_teardown);
     tcase_add_test (tcase, test_notices);
     tcase_add_test (tcase, test_notices_malformed);
+    suite_add_tcase (suite, tcase);
+
+    tcase = tcase_create ("bridge link");
+    tcase_add_checked_fixture (tcase, s_setup, s_teardown);
+    tcase_add_test (tcase, test_link_msg);
+    tcase_add_test (tcase, test_link_answers);
+    tcase_add_test (tcase, test_link_peers);
+    tcase_add_test (tcase, test_link_malformed);
+    tcase_add_test (tcase, test_bridge_malformed);
     suite_add_tcase (suite, tcase);
     return testutil_run (suite);
 }
