@@ -109,7 +109,7 @@ typedef struct {
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
-    zhashx_t *forgotten;        //  evicted "host:port" -> until when (mono ms, text)
+    zhashx_t *forgotten;        //  evicted "host:port" -> int64_t *, until when (mono ms)
     zc_seen_t *seen;            //  ids the validator holds validly (HELD):
                                 //  relayed copies of them are dropped unparsed
     int64_t tx_sent;            //  TX commands sent to the validator
@@ -178,6 +178,14 @@ s_peer_add (self_t *self, const char *host, int port)
     return peer;
 }
 
+//  Destroys a hash value that is one malloc'd block.
+static void
+s_free_item (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
 static self_t *
 s_self_new (zsock_t *pipe, zc_node_config_t *config)
 {
@@ -188,7 +196,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->peers = zlistx_new ();
     zlistx_set_destructor (self->peers, (czmq_destructor *) s_peer_destroy);
     self->forgotten = zhashx_new ();
-    zhashx_set_destructor (self->forgotten, (czmq_destructor *) zstr_free);
+    zhashx_set_destructor (self->forgotten, s_free_item);
     for (size_t i = 0; i < config->peer_count; i++) {
         char host [ZC_HOST_MAX + 1];
         int port;
@@ -671,11 +679,11 @@ s_ping_peers (self_t *self)
     cJSON_AddNumberToObject (discovery, "port", self->config->port);
     bool discover = self->rounds++ % S_DISCOVER_EVERY == 0;
     zlistx_t *expired = zlistx_new ();
-    const char *until = (const char *) zhashx_first (self->forgotten);
+    int64_t *until = (int64_t *) zhashx_first (self->forgotten);
     while (until) {
-        if (atoll (until) <= zclock_mono ())
+        if (*until <= zclock_mono ())
             zlistx_add_end (expired, (void *) zhashx_cursor (self->forgotten));
-        until = (const char *) zhashx_next (self->forgotten);
+        until = (int64_t *) zhashx_next (self->forgotten);
     }
     const char *address = (const char *) zlistx_first (expired);
     while (address) {
@@ -691,9 +699,11 @@ s_ping_peers (self_t *self)
         if (!peer->configured && peer->silent >= S_EVICT_ROUNDS) {
             zc_log_info ("%s: dropping peer %s: no answer in %d status rounds",
                        self->config->name, peer->address, peer->silent);
-            if (zhashx_size (self->forgotten) < 4 * S_MAX_PEERS)
-                zhashx_update (self->forgotten, peer->address,
-                               zsys_sprintf ("%" PRId64, zclock_mono () + S_FORGET_MSECS));
+            if (zhashx_size (self->forgotten) < 4 * S_MAX_PEERS) {
+                int64_t *until = (int64_t *) malloc (sizeof (int64_t));
+                *until = zclock_mono () + S_FORGET_MSECS;
+                zhashx_update (self->forgotten, peer->address, until);
+            }
             zlistx_delete (self->peers, zlistx_cursor (self->peers));
             peer = (s_peer_t *) zlistx_next (self->peers);
             continue;
