@@ -21,9 +21,10 @@
     ready, not how many connections there are.
 
     Pipe protocol (from the node role), sent by zc_bridge_bind and
-    zc_bridge_set_quick and received by s_pipe_recv (a header struct of
-    this file's, then the host for BIND):
-        BIND host port max_message  -> signal 0, or -1 if it cannot listen
+    zc_bridge_set_quick, received by s_self_handle_pipe (zc_typed frames:
+    this file's s_pipe_t, then the host for BIND); a malformed command is
+    logged and answered with signal 1:
+        BIND host port max_message  -> signal 0, or 1 if it cannot listen
         QUICK fn arg                zc_bridge_quick_fn * and its argument:
                                     a request it answers is answered here,
                                     when nothing else is in flight on its
