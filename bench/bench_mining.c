@@ -401,8 +401,12 @@ s_run_parallel (int mode, int threads, double seconds, const char *preimage)
 static void
 s_stats (zactor_t *pool, uint64_t *hashes_p, int *busy_p)
 {
-    zstr_send (pool, "STATS");
-    zsock_recv (pool, "8i", hashes_p, busy_p);
+    bool malformed = false;
+    zc_mine_msg_send_stats (pool);
+    zc_mine_msg_t *stats = zc_mine_msg_recv (pool, &malformed);
+    *hashes_p = stats? zc_mine_msg_hashes (stats): 0;
+    *busy_p = stats? zc_mine_msg_busy (stats): -1;
+    zc_mine_msg_destroy (&stats);
 }
 
 //  Waits until busy == want threads (or 5 s pass); true if it happened.
@@ -429,7 +433,7 @@ s_pool_rate (int threads, int kernel, const char *preimage, double seconds,
 {
     zc_node_config_t config = { .miner_threads = threads, .miner_kernel = kernel };
     zactor_t *pool = zactor_new (zc_miner_actor, &config);
-    zsock_send (pool, "s8is", "JOB", (uint64_t) 1, S_UNREACHABLE, preimage);
+    zc_mine_msg_send_job (pool, 1, S_UNREACHABLE, preimage);
     double rate = 0;
     if (s_await_busy (pool, threads)) {
         s_sleep_usecs (200000);         //  warm up
@@ -446,7 +450,7 @@ s_pool_rate (int threads, int kernel, const char *preimage, double seconds,
     }
     else
         fprintf (stderr, "bench_mining: pool of %d never got busy\n", threads);
-    zstr_send (pool, "STOP");
+    zc_mine_msg_send_stop (pool);
     zactor_destroy (&pool);
     return rate;
 }
@@ -664,7 +668,7 @@ s_stop_latencies (int threads, const char *preimage, int reps, int pause,
     qsort (trips, 64, sizeof (double), s_compare);
     *round_trip_p = s_percentile (trips, 64, 50);
     //  How long one check interval (1024 nonces) lasts at this pool's rate
-    zsock_send (pool, "s8is", "JOB", (uint64_t) 1, S_UNREACHABLE, preimage);
+    zc_mine_msg_send_job (pool, 1, S_UNREACHABLE, preimage);
     *interval_p = 0;
     if (s_await_busy (pool, threads)) {
         uint64_t from, to;
@@ -678,7 +682,7 @@ s_stop_latencies (int threads, const char *preimage, int reps, int pause,
     }
 
     for (int rep = 0; rep < reps; rep++) {
-        zsock_send (pool, "s8is", "JOB", (uint64_t) rep + 1, S_UNREACHABLE, preimage);
+        zc_mine_msg_send_job (pool, (uint64_t) rep + 1, S_UNREACHABLE, preimage);
         if (!s_await_busy (pool, threads)) {
             fprintf (stderr, "bench_mining: pool of %d never got busy\n", threads);
             break;
@@ -686,7 +690,7 @@ s_stop_latencies (int threads, const char *preimage, int reps, int pause,
         //  Mine a little, so the stop lands anywhere in a check interval
         s_sleep_usecs (500 + rand_r (&seed) % 2000);
         double start = s_now ();
-        zstr_send (pool, "STOP");
+        zc_mine_msg_send_stop (pool);
         uint64_t hashes;
         int busy = threads;
         while (busy != 0 && s_now () - start < 5) {

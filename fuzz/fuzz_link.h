@@ -54,18 +54,17 @@ fuzz_link_connect (const char *role, const char *name)
 static inline void
 fuzz_drain_bridge (zsock_t *bridge, uint32_t conn, fuzz_outcome_t *outcome)
 {
-    zmsg_t *msg;
-    while ((msg = zmsg_recv (bridge))) {
-        char *command = zmsg_popstr (msg);
-        char *target = zmsg_popstr (msg);
-        zframe_t *body = zmsg_pop (msg);
-        FUZZ_ASSERT (command && target, "bad link message");
-        size_t size = body? zframe_size (body): 0;
-        const char *data = body? (const char *) zframe_data (body): "";
-        if (streq (command, "REPLY") || streq (command, "CLOSE") || streq (command, "DONE")) {
-            if (strtoul (target, NULL, 10) == conn)
+    zc_link_msg_t *msg;
+    bool malformed = false;
+    while ((msg = zc_link_recv (bridge, &malformed))) {
+        zc_link_msg_id_t id = zc_link_msg_id (msg);
+        const char *command = zc_link_msg_name (id);
+        size_t size = zc_link_msg_size (msg);
+        const char *data = zc_link_msg_data (msg);
+        if (id == ZC_LINK_REPLY || id == ZC_LINK_CLOSE || id == ZC_LINK_DONE) {
+            if (zc_link_msg_conn (msg) == conn)
                 outcome->answers++;
-            if (!streq (command, "DONE")) {
+            if (id != ZC_LINK_DONE) {
                 FUZZ_ASSERT (size > 0, "%s with an empty body: the client gets nothing", command);
                 fuzz_assert_sendable (data, size, "reply");
                 if (outcome->replies++ == 0) {
@@ -81,15 +80,15 @@ fuzz_drain_bridge (zsock_t *bridge, uint32_t conn, fuzz_outcome_t *outcome)
             }
         }
         else
-        if (streq (command, "SEND") || streq (command, "POST")) {
+        if (id == ZC_LINK_SEND || id == ZC_LINK_POST) {
             FUZZ_ASSERT (size > 0, "%s with an empty body", command);
             fuzz_assert_sendable (data, size, "message to a peer");
         }
-        zframe_destroy (&body);
-        zstr_free (&command);
-        zstr_free (&target);
-        zmsg_destroy (&msg);
+        else
+            FUZZ_ASSERT (false, "%s from a handler", command);
+        zc_link_msg_destroy (&msg);
     }
+    FUZZ_ASSERT (!malformed, "bad link message");
 }
 
 #endif

@@ -111,19 +111,58 @@ void zc_bridge_set_quick (zactor_t *bridge, zc_bridge_quick_fn *quick, void *arg
 int zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
                     size_t max_message);
 
-//  The bridge's link protocol, for the actors behind a bridge (see
-//  zc_bridge.c): an inproc PAIR bound or connected at zc_endpoint (role,
-//  name), answers, and receiving one MSG.
+//  The bridge's link protocol (see zc_bridge.c), typed (zc_link.c): an
+//  inproc PAIR bound or connected at zc_endpoint (role, name).
 zsock_t *zc_link_new (const char *role, const char *name, bool bind);
 //  A bridge's answer link: PULL (bind) in the bridge, PUSH elsewhere.
 zsock_t *zc_link_answers_new (const char *name, bool bind);
+
+typedef enum {
+    ZC_LINK_MSG = 1,            //  bridge -> actor: conn address body
+    ZC_LINK_REPLY,              //  actor -> bridge: conn body
+    ZC_LINK_DONE,               //  actor -> bridge: conn
+    ZC_LINK_CLOSE,              //  actor -> bridge: conn body
+    ZC_LINK_SEND,               //  actor -> bridge: address body
+    ZC_LINK_POST,               //  actor -> bridge: address body
+    ZC_LINK_DOWN,               //  bridge -> actor: address
+    ZC_LINK_POSTED              //  bridge -> actor: address
+} zc_link_msg_id_t;
+
+typedef struct _zc_link_msg_t zc_link_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.  The bytes are copied.
+int zc_link_send_msg (void *link, uint32_t conn, const char *address,
+                      const void *data, size_t size);
+int zc_link_send_reply (void *link, uint32_t conn, const void *data, size_t size);
+int zc_link_send_close (void *link, uint32_t conn, const void *data, size_t size);
+int zc_link_send_peer (void *link, const char *address, const void *data, size_t size);
+//  POST, and DOWN / POSTED about a post, carry its id (the gateway's spool
+//  id: posts overlap); DOWN about a kept connection has 0
+int zc_link_send_post (void *link, const char *address, int64_t post,
+                       const void *data, size_t size);
+int zc_link_send_down (void *link, const char *address, int64_t post);
+int zc_link_send_posted (void *link, const char *address, int64_t post);
+//  Receives one command; NULL if interrupted, or if it was malformed
+//  (*malformed_p set).
+zc_link_msg_t *zc_link_recv (void *link, bool *malformed_p);
+void zc_link_msg_destroy (zc_link_msg_t **self_p);
+zc_link_msg_id_t zc_link_msg_id (zc_link_msg_t *self);
+const char *zc_link_msg_name (zc_link_msg_id_t id);
+uint32_t zc_link_msg_conn (zc_link_msg_t *self);        //  MSG REPLY DONE CLOSE
+const char *zc_link_msg_address (zc_link_msg_t *self);  //  MSG SEND POST DOWN POSTED
+int64_t zc_link_msg_post (zc_link_msg_t *self);         //  POST DOWN POSTED, or 0
+const char *zc_link_msg_data (zc_link_msg_t *self);     //  MSG REPLY CLOSE SEND POST
+size_t zc_link_msg_size (zc_link_msg_t *self);          //  its bytes ("" and 0 if none)
+
+//  Helpers built on them: a JSON reply (destroyed), DONE, an error reply
+//  (then CLOSE if close), a refusal logged with the sender's address.
 void zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply);
 void zc_link_done (zsock_t *link, uint32_t conn);
 void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
 void zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *address,
                      const char *reason);
-int zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
-                  char **command_p, zmsg_t **rest_p);
+//  Receives one command from a bridge and hands a MSG to handler (DOWN
+//  and POSTED are dropped: for actors that open no connections).
 typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
                                const char *data, size_t size);
 void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);
@@ -184,6 +223,141 @@ size_t zc_msg_held_count (zc_msg_t *self);      //  HELD: how many ids
 int64_t zc_msg_taken (zc_msg_t *self);          //  LOAD: TX commands handled
 int64_t zc_msg_waiting (zc_msg_t *self);        //  LOAD: mempool size
 void zc_msg_held_id (zc_msg_t *self, size_t index, char *id);  //  HELD: one id
+
+//  =========================================================================
+//  The frames of every typed inner message (zc_typed.c): [header struct,
+//  first byte the command id] [strings...] [body], shaped per protocol
+//  =========================================================================
+
+//  dest and source are a zsock_t * or a zactor_t * (its pipe), as for
+//  zmsg_send and zmsg_recv.
+//  The strings a command has (-1: no such command), and whether a body
+//  follows them.
+typedef int (zc_typed_shape_fn) (int id, bool *body_p);
+#define ZC_TYPED_OK             0       //  a whole command
+#define ZC_TYPED_TERM           1       //  "$TERM" (zactor_destroy)
+#define ZC_TYPED_INTERRUPTED    -1      //  nothing received
+#define ZC_TYPED_MALFORMED      -2      //  not one of the protocol's commands
+//  0, or -1 if the peer is gone (nothing was sent).  A NULL string goes
+//  as "".
+int zc_typed_send (void *dest, const void *header, size_t header_size,
+                   const char **strings, size_t string_count,
+                   const void *body, size_t body_size, bool with_body);
+//  One of ZC_TYPED_...; on OK, header is filled and the strings (the
+//  caller frees them) and body (the caller's) set, else all NULL.
+int zc_typed_recv (void *source, void *header, size_t header_size, zc_typed_shape_fn *shape,
+                   char **strings, size_t max_strings, zframe_t **body_p);
+
+//  =========================================================================
+//  Typed commands of the ledger writer (zc_ledger_msg.c): validator ->
+//  writer on its pipe, and its events on the PUB socket for the notifier
+//  =========================================================================
+
+typedef enum {
+    ZC_LEDGER_TERM = 1,         //  "$TERM" from zactor_destroy
+    ZC_LEDGER_OPEN,
+    ZC_LEDGER_APPLY,
+    ZC_LEDGER_POOL,
+    ZC_LEDGER_COMMITTED,
+    ZC_LEDGER_ROLLED_BACK
+} zc_ledger_msg_id_t;
+
+typedef struct _zc_ledger_msg_t zc_ledger_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.  Objects are borrowed: the
+//  sender keeps them, unchanged, until the writer's signal.
+int zc_ledger_msg_send_open (void *dest, const char *path, bool outbox);
+int zc_ledger_msg_send_apply (void *dest, zc_plan_t *plan);
+int zc_ledger_msg_send_pool (void *dest, zc_tx_t **txs, size_t count);
+int zc_ledger_msg_send_committed (void *dest, zc_block_t *block);
+int zc_ledger_msg_send_rolled_back (void *dest, zc_block_t *block);
+//  Receives one command (TERM for "$TERM"); NULL if interrupted, or if
+//  it was malformed (*malformed_p set).
+zc_ledger_msg_t *zc_ledger_msg_recv (void *source, bool *malformed_p);
+void zc_ledger_msg_destroy (zc_ledger_msg_t **self_p);
+zc_ledger_msg_id_t zc_ledger_msg_id (zc_ledger_msg_t *self);
+const char *zc_ledger_msg_name (zc_ledger_msg_id_t id);
+const char *zc_ledger_msg_path (zc_ledger_msg_t *self);     //  OPEN
+bool zc_ledger_msg_outbox (zc_ledger_msg_t *self);          //  OPEN
+zc_plan_t *zc_ledger_msg_plan (zc_ledger_msg_t *self);      //  APPLY (borrowed)
+zc_tx_t **zc_ledger_msg_txs (zc_ledger_msg_t *self);        //  POOL (borrowed)
+size_t zc_ledger_msg_count (zc_ledger_msg_t *self);         //  POOL
+int64_t zc_ledger_msg_index (zc_ledger_msg_t *self);        //  events
+const char *zc_ledger_msg_hash (zc_ledger_msg_t *self);     //  events
+const char *zc_ledger_msg_miner_id (zc_ledger_msg_t *self); //  COMMITTED
+const char *zc_ledger_msg_timestamp (zc_ledger_msg_t *self);    //  COMMITTED
+size_t zc_ledger_msg_tx_count (zc_ledger_msg_t *self);      //  events
+//  Copies the index-th transaction id of an event into id (ZC_HASH_HEX + 1).
+void zc_ledger_msg_tx_id (zc_ledger_msg_t *self, size_t index, char *id);
+
+//  =========================================================================
+//  Typed commands of the miner pool (zc_mine_msg.c): to the pool on its
+//  pipe, and its finds and answers back
+//  =========================================================================
+
+typedef enum {
+    ZC_MINE_TERM = 1,           //  "$TERM" from zactor_destroy
+    ZC_MINE_JOB,
+    ZC_MINE_STOP,
+    ZC_MINE_STATS,
+    ZC_MINE_KERNEL,
+    ZC_MINE_FOUND,
+    ZC_MINE_STATS_REPLY,
+    ZC_MINE_KERNEL_REPLY
+} zc_mine_msg_id_t;
+
+typedef struct _zc_mine_msg_t zc_mine_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.  Strings are copied.
+int zc_mine_msg_send_job (void *dest, uint64_t job_id, int difficulty, const char *preimage);
+int zc_mine_msg_send_stop (void *dest);
+int zc_mine_msg_send_stats (void *dest);
+int zc_mine_msg_send_kernel (void *dest);
+int zc_mine_msg_send_found (void *dest, uint64_t job_id, uint64_t nonce, const char *hash);
+int zc_mine_msg_send_stats_reply (void *dest, uint64_t hashes, int busy);
+int zc_mine_msg_send_kernel_reply (void *dest, const char *name, int lanes);
+//  Receives one command (TERM for "$TERM"); NULL if interrupted, or if
+//  it was malformed (*malformed_p set).
+zc_mine_msg_t *zc_mine_msg_recv (void *source, bool *malformed_p);
+void zc_mine_msg_destroy (zc_mine_msg_t **self_p);
+zc_mine_msg_id_t zc_mine_msg_id (zc_mine_msg_t *self);
+const char *zc_mine_msg_name (zc_mine_msg_id_t id);
+uint64_t zc_mine_msg_job_id (zc_mine_msg_t *self);          //  JOB FOUND
+int zc_mine_msg_difficulty (zc_mine_msg_t *self);           //  JOB
+const char *zc_mine_msg_preimage (zc_mine_msg_t *self);     //  JOB
+char *zc_mine_msg_take_preimage (zc_mine_msg_t *self);      //  JOB: the caller's now
+uint64_t zc_mine_msg_nonce (zc_mine_msg_t *self);           //  FOUND
+const char *zc_mine_msg_hash (zc_mine_msg_t *self);         //  FOUND
+uint64_t zc_mine_msg_hashes (zc_mine_msg_t *self);          //  STATS_REPLY
+int zc_mine_msg_busy (zc_mine_msg_t *self);                 //  STATS_REPLY
+const char *zc_mine_msg_kernel_name (zc_mine_msg_t *self);  //  KERNEL_REPLY
+int zc_mine_msg_lanes (zc_mine_msg_t *self);                //  KERNEL_REPLY
+
+//  =========================================================================
+//  Typed commands from a node's listener to its notifier
+//  (zc_notices_msg.c): the gateway's answers to block notices
+//  =========================================================================
+
+typedef enum {
+    ZC_NOTICES_ACK = 1,
+    ZC_NOTICES_NACK,
+    ZC_NOTICES_DOWN
+} zc_notices_msg_id_t;
+
+typedef struct _zc_notices_msg_t zc_notices_msg_t;
+
+//  Each returns 0, or -1 if the peer is gone.
+int zc_notices_msg_send_ack (void *dest, int64_t seq);
+int zc_notices_msg_send_nack (void *dest, const char *reason);
+int zc_notices_msg_send_down (void *dest);
+//  Receives one command; NULL if interrupted, or if it was malformed
+//  (*malformed_p set).
+zc_notices_msg_t *zc_notices_msg_recv (void *source, bool *malformed_p);
+void zc_notices_msg_destroy (zc_notices_msg_t **self_p);
+zc_notices_msg_id_t zc_notices_msg_id (zc_notices_msg_t *self);
+const char *zc_notices_msg_name (zc_notices_msg_id_t id);
+int64_t zc_notices_msg_seq (zc_notices_msg_t *self);        //  ACK
+const char *zc_notices_msg_reason (zc_notices_msg_t *self); //  NACK
 
 //  listener: dispatches messages by type.  args: zc_node_config_t *.
 void zc_listener_actor (zsock_t *pipe, void *args);

@@ -23,8 +23,11 @@
     as in redis (issue 11: polling the ZeroMQ sockets beside the set cost
     six poll calls a wake-up).
 
-    Pipe protocol (from the node role):
-        BIND host port max_message  -> signal 0, or -1 if it cannot listen
+    Pipe protocol (from the node role), sent by zc_bridge_bind and
+    zc_bridge_set_quick, received by s_self_handle_pipe (zc_typed frames:
+    this file's s_pipe_t, then the host for BIND); a malformed command is
+    logged and answered with signal 1:
+        BIND host port max_message  -> signal 0, or 1 if it cannot listen
         QUICK fn arg                zc_bridge_quick_fn * and its argument:
                                     a request it answers is answered here,
                                     when nothing else is in flight on its
@@ -33,7 +36,8 @@
                                     -> signal 0
         $TERM                       ends the actor
 
-    Link protocol (PAIR bound at zc_endpoint ("bridge", name)):
+    Link protocol (PAIR bound at zc_endpoint ("bridge", name)), the
+    commands of zc_link (typed, shared by both ends):
       to the listener
         MSG conn address body       one whole message from connection conn
       from the listener
@@ -50,8 +54,9 @@
                                     delivered when the receiver closes its
                                     side (it has read it), or S_POST_MSECS
                                     later, so posts one after another are
-                                    handled in order.  id (text) names it
-                                    in POSTED or DOWN; posts may overlap
+                                    handled in order.  id (the gateway's
+                                    spool id) names it in POSTED or DOWN:
+                                    posts may overlap
       to the listener, about connections of our own
         DOWN address [id]           what was sent to address may be lost:
                                     the dial failed or the connection ended
@@ -59,8 +64,8 @@
         POSTED address id           a POST was sent whole and closed
     Answer link (PULL bound at zc_endpoint ("answers", name)): REPLY, DONE,
     CLOSE and SEND as above, from the actors behind the listener (a node's
-    validator), so their answers do not cross the listener's thread; DOWN
-    for their sends still goes to the listener.
+    validator and notifier), so their answers do not cross the listener's
+    thread; DOWN for their sends still goes to the listener.
     Every MSG gets exactly one REPLY, DONE or CLOSE, which is how the
     bridge counts requests in flight per connection.
     =========================================================================
@@ -86,7 +91,7 @@ typedef struct {
     char *address;              //  peer address, "host:port"
     bool outgoing;              //  we opened it (to a peer)
     bool post;                  //  one-shot POST connection
-    char *post_id;              //  POST: its id, told back in POSTED / DOWN
+    int64_t post_id;            //  POST: its id, told back in POSTED / DOWN
     int64_t shut_at;            //  POST: when our side was shut, or 0
     bool connecting;            //  connect() still in progress
     int64_t dialled;            //  when connect() started
@@ -208,23 +213,18 @@ s_conn_close (self_t *self, s_conn_t *conn)
     if (conn->outgoing && zhashx_lookup (self->outgoing, conn->address) == conn)
         zhashx_delete (self->outgoing, conn->address);
     //  Whoever sent on a connection of ours must learn it has ended
-    if (conn->post && conn->shut_at && !conn->closing && self->link)
-        zsock_send (self->link, "sss", "POSTED", conn->address, conn->post_id),
+    if (self->link && (conn->outgoing || conn->post)) {
+        if (conn->post && conn->shut_at && !conn->closing)
+            zc_link_send_posted (self->link, conn->address, conn->post_id);
+        else
+            zc_link_send_down (self->link, conn->address, conn->post_id);
         self->link_touched = true;
-    else
-    if (conn->post && self->link)
-        zsock_send (self->link, "sss", "DOWN", conn->address, conn->post_id),
-        self->link_touched = true;
-    else
-    if (conn->outgoing && self->link)
-        zsock_send (self->link, "ss", "DOWN", conn->address),
-        self->link_touched = true;
+    }
     epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, conn->fd, NULL);
     close (conn->fd);
     zc_codec_destroy (&conn->codec);
     zchunk_destroy (&conn->out);
     free (conn->address);
-    free (conn->post_id);
     zhashx_delete (self->conns, key);
     free (conn);
 }
@@ -371,7 +371,7 @@ s_conn_drain (self_t *self, s_conn_t *conn)
             continue;
         }
         conn->inflight++;
-        zsock_send (self->link, "s4sb", "MSG", conn->id, conn->address, data, size);
+        zc_link_send_msg (self->link, conn->id, conn->address, data, size);
         self->link_touched = true;
     }
 }
@@ -526,16 +526,16 @@ s_conn_lookup (self_t *self, uint32_t id)
 
 //  Opens the listening socket.
 static int
-s_bind (self_t *self, const char *host, const char *port)
+s_bind (self_t *self, const char *host, int port)
 {
-    int fd = zc_net_listen (host, atoi (port), 4096);
+    int fd = zc_net_listen (host, port, 4096);
     if (fd < 0) {
-        zc_log_error ("%s: cannot listen on %s:%s: %s", self->name, host, port, strerror (errno));
+        zc_log_error ("%s: cannot listen on %s:%d: %s", self->name, host, port, strerror (errno));
         return -1;
     }
     struct epoll_event event = { .events = EPOLLIN, .data.u64 = 0 };
     if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-        zc_log_error ("%s: cannot watch %s:%s: %s", self->name, host, port, strerror (errno));
+        zc_log_error ("%s: cannot watch %s:%d: %s", self->name, host, port, strerror (errno));
         close (fd);
         return -1;
     }
@@ -544,45 +544,59 @@ s_bind (self_t *self, const char *host, const char *port)
     return 0;
 }
 
+//  The bridge's pipe commands (besides $TERM), as one header frame
+typedef struct {
+    uint8_t id;                 //  S_PIPE_BIND or S_PIPE_QUICK
+    int port;                   //  BIND: port to listen on
+    size_t max_message;         //  BIND: largest message, 0: the default
+    zc_bridge_quick_fn *quick;  //  QUICK: the answers
+    void *quick_arg;            //  QUICK: their argument
+} s_pipe_t;
+
+#define S_PIPE_BIND     1
+#define S_PIPE_QUICK    2
+
+//  Shapes of the pipe commands: BIND has the host
+static int
+s_pipe_shape (int id, bool *body_p)
+{
+    *body_p = false;
+    return id == S_PIPE_BIND? 1: id == S_PIPE_QUICK? 0: -1;
+}
+
 //  Handles a command from the node role.
 static void
 s_self_handle_pipe (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->pipe);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    if (!command || streq (command, "$TERM"))
+    s_pipe_t command;
+    char *host = NULL;
+    zframe_t *body = NULL;
+    int rc = zc_typed_recv (self->pipe, &command, sizeof command, s_pipe_shape,
+                            &host, 1, &body);
+    if (rc == ZC_TYPED_TERM || rc == ZC_TYPED_INTERRUPTED)
         self->terminated = true;        //  $TERM, or interrupted
     else
-    if (streq (command, "BIND")) {
-        char *host = zmsg_popstr (msg);
-        char *port = zmsg_popstr (msg);
-        char *max = zmsg_popstr (msg);
-        uint64_t max_message = max? strtoull (max, NULL, 10): 0;
-        if (max_message > 0) {
-            self->max_message = max_message;
-            self->out_cap = 4 * max_message > S_MIN_OUT_CAP? 4 * max_message: S_MIN_OUT_CAP;
-        }
-        zsock_signal (self->pipe, host && port && s_bind (self, host, port) == 0? 0: 1);
-        zstr_free (&host);
-        zstr_free (&port);
-        zstr_free (&max);
+    if (rc == ZC_TYPED_MALFORMED) {
+        //  Every pipe command is waited for: a bug must not hang the role
+        zc_log_error ("%s: bridge: bug: malformed pipe command", self->name);
+        zsock_signal (self->pipe, 1);
     }
     else
-    if (streq (command, "QUICK")) {
-        zframe_t *fn = zmsg_pop (msg);
-        zframe_t *arg = zmsg_pop (msg);
-        if (fn && arg && zframe_size (fn) == sizeof (void *) && zframe_size (arg) == sizeof (void *)) {
-            memcpy (&self->quick, zframe_data (fn), sizeof (void *));
-            memcpy (&self->quick_arg, zframe_data (arg), sizeof (void *));
+    if (command.id == S_PIPE_BIND) {
+        if (command.max_message > 0) {
+            self->max_message = command.max_message;
+            self->out_cap = 4 * command.max_message > S_MIN_OUT_CAP?
+                            4 * command.max_message: S_MIN_OUT_CAP;
         }
-        zframe_destroy (&fn);
-        zframe_destroy (&arg);
+        zsock_signal (self->pipe, s_bind (self, host, command.port) == 0? 0: 1);
+    }
+    else {
+        self->quick = command.quick;
+        self->quick_arg = command.quick_arg;
         zsock_signal (self->pipe, 0);
     }
-    else
-        zc_log_error ("%s: bridge: unknown command %s", self->name, command);
-    zstr_free (&command);
-    zmsg_destroy (&msg);
+    zstr_free (&host);
+    zframe_destroy (&body);
 }
 
 //  Handles REPLY / DONE / CLOSE / SEND / POST from the listener (link) or
@@ -590,55 +604,44 @@ s_self_handle_pipe (self_t *self)
 static void
 s_self_handle_link (self_t *self, zsock_t *source)
 {
-    zmsg_t *msg = zmsg_recv (source);
-    if (!msg)
-        return;
-    char *command = zmsg_popstr (msg);
-    zframe_t *target = zmsg_pop (msg);
-    zframe_t *body = zmsg_pop (msg);
-    char *post_id = zmsg_popstr (msg);
-    if (command && target && (streq (command, "SEND") || (streq (command, "POST") && post_id))) {
-        char *address = zframe_strdup (target);
-        bool post = streq (command, "POST");
+    bool malformed = false;
+    zc_link_msg_t *msg = zc_link_recv (source, &malformed);
+    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
+    const char *data = msg? zc_link_msg_data (msg): "";
+    size_t size = msg? zc_link_msg_size (msg): 0;
+    if (id == ZC_LINK_SEND || id == ZC_LINK_POST) {
+        const char *address = zc_link_msg_address (msg);
+        bool post = id == ZC_LINK_POST;
         s_conn_t *conn = post? NULL: (s_conn_t *) zhashx_lookup (self->outgoing, address);
         if (!conn)
             conn = s_dial (self, address, post);
-        if (conn && post) {
-            conn->post_id = post_id;
-            post_id = NULL;
-        }
-        if (!conn)
-            zsock_send (self->link, post? "sss": "ss", "DOWN", address, post_id),
+        if (conn && post)
+            conn->post_id = zc_link_msg_post (msg);
+        if (!conn) {
+            zc_link_send_down (self->link, address, post? zc_link_msg_post (msg): 0);
             self->link_touched = true;
+        }
         else
-        if (body && zframe_size (body) > 0) {
-            if (s_conn_queue (self, conn, (char *) zframe_data (body), zframe_size (body)) != 0
-            ||  s_conn_flush (conn) != 0)
+        if (size > 0) {
+            if (s_conn_queue (self, conn, data, size) != 0 || s_conn_flush (conn) != 0)
                 s_conn_close (self, conn);
             else
             if (!s_conn_post_progress (self, conn))     //  a POST sent at once?
                 s_conn_watch (self, conn);
         }
         else
-        if (conn)
             s_conn_watch (self, conn);
-        free (address);
     }
     else
-    if (command && target && zframe_size (target) > 0 && zframe_size (target) < 12) {
-        //  zsock_send's '4' travels as decimal text
-        char *text = zframe_strdup (target);
-        uint32_t id = (uint32_t) strtoul (text, NULL, 10);
-        free (text);
-        s_conn_t *conn = s_conn_lookup (self, id);
+    if (id == ZC_LINK_REPLY || id == ZC_LINK_DONE || id == ZC_LINK_CLOSE) {
+        s_conn_t *conn = s_conn_lookup (self, zc_link_msg_conn (msg));
         if (conn) {
             if (conn->inflight > 0)
                 conn->inflight--;
             bool failed = false;
-            if (body && zframe_size (body) > 0 && !conn->closing)
-                failed = s_conn_queue (self, conn, (char *) zframe_data (body),
-                                       zframe_size (body)) != 0;
-            if (streq (command, "CLOSE"))
+            if (size > 0 && !conn->closing)
+                failed = s_conn_queue (self, conn, data, size) != 0;
+            if (id == ZC_LINK_CLOSE)
                 conn->closing = true;
             if (failed || s_conn_flush (conn) != 0)
                 s_conn_close (self, conn);
@@ -650,12 +653,10 @@ s_self_handle_link (self_t *self, zsock_t *source)
         }
     }
     else
-        zc_log_error ("%s: bridge: malformed link message", self->name);
-    zstr_free (&command);
-    zstr_free (&post_id);
-    zframe_destroy (&target);
-    zframe_destroy (&body);
-    zmsg_destroy (&msg);
+    if (msg || malformed)
+        zc_log_error ("%s: bridge: bug: unexpected link command %s", self->name,
+                    msg? zc_link_msg_name (id): "(malformed)");
+    zc_link_msg_destroy (&msg);
 }
 
 //  Handles what epoll says about one connection.
@@ -819,8 +820,9 @@ zc_bridge_actor (zsock_t *pipe, void *args)
 void
 zc_bridge_set_quick (zactor_t *bridge, zc_bridge_quick_fn *quick, void *arg)
 {
-    zsock_send (bridge, "spp", "QUICK", (void *) quick, arg);
-    zsock_wait (bridge);
+    s_pipe_t command = { .id = S_PIPE_QUICK, .quick = quick, .quick_arg = arg };
+    if (zc_typed_send (bridge, &command, sizeof command, NULL, 0, NULL, 0, false) == 0)
+        zsock_wait (bridge);
 }
 
 //  Opens a bridge's port (its BIND command); -1 with the reason logged.
@@ -829,11 +831,10 @@ int
 zc_bridge_bind (zactor_t *bridge, const char *name, const char *host, int port,
                 size_t max_message)
 {
-    char port_text [8], max_text [24];
-    snprintf (port_text, sizeof port_text, "%d", port);
-    snprintf (max_text, sizeof max_text, "%zu", max_message);
-    zstr_sendx (bridge, "BIND", host, port_text, max_text, NULL);
-    if (zsock_wait (bridge) != 0) {
+    s_pipe_t command = { .id = S_PIPE_BIND, .port = port, .max_message = max_message };
+    const char *strings [] = { host };
+    if (zc_typed_send (bridge, &command, sizeof command, strings, 1, NULL, 0, false) != 0
+    ||  zsock_wait (bridge) != 0) {
         zc_log_error ("%s: cannot start: %s:%d is not available", name, host, port);
         return -1;
     }

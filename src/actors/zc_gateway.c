@@ -87,7 +87,7 @@ typedef struct {
 //  Notices owed to the server from one node (its key), oldest first
 typedef struct {
     zlistx_t *queue;            //  "ID BODY" strings
-    bool posting;               //  the head is on its way
+    int64_t posting;            //  the spool id of the head on its way, or 0
 } s_source_t;
 
 //  A notice taken in this wake-up, acknowledged once its group commits
@@ -400,7 +400,7 @@ s_broadcast (self_t *self, uint32_t conn, zc_tx_t *tx, bool purchase)
         memcpy (pending->tx_id, request->tx_id, sizeof pending->tx_id);
         zlistx_add_end (node->pending, pending);
         request->outstanding++;
-        zsock_send (self->bridge, "ssb", "SEND", node->address, text, strlen (text));
+        zc_link_send_peer (self->bridge, node->address, text, strlen (text));
     }
     free (text);
     if (request->outstanding == 0)
@@ -456,11 +456,9 @@ s_post_next (self_t *self)
         const char *line = entry? strchr (entry, ' '): NULL;
         if (line) {
             line++;
-            source->posting = true;
-            char id [24];
-            snprintf (id, sizeof id, "%.*s", (int) (line - 1 - entry), entry);
-            zsock_send (self->bridge, "ssbs", "POST", self->config->server,
-                        line, strlen (line), id);
+            source->posting = strtoll (entry, NULL, 10);    //  our own "ID BODY"
+            zc_link_send_post (self->bridge, self->config->server, source->posting,
+                               line, strlen (line));
         }
     }
 }
@@ -469,24 +467,19 @@ s_post_next (self_t *self)
 //  reached: its source goes on with the next, or everything waits a pause
 //  that doubles up to S_RETRY_MAX.
 static void
-s_posted (self_t *self, const char *id, bool delivered)
+s_posted (self_t *self, int64_t id, bool delivered)
 {
-    size_t length = strlen (id);
     s_source_t *source = (s_source_t *) zhashx_first (self->sources);
-    while (source) {
-        const char *head = (const char *) zlistx_first (source->queue);
-        if (source->posting && head && strncmp (head, id, length) == 0 && head [length] == ' ')
-            break;
+    while (source && source->posting != id)
         source = (s_source_t *) zhashx_next (self->sources);
-    }
     if (!source)
         return;                         //  not ours (a bug): nothing waits on it
-    source->posting = false;
+    source->posting = 0;
     if (delivered) {
         //  Removed in this wake-up's group: a removal lost to a crash only
         //  means the server sees the notice again, and knows its seq
         zc_spool_begin (self->spool);
-        if (zc_spool_remove (self->spool, strtoll (id, NULL, 10)) != 0)
+        if (zc_spool_remove (self->spool, id) != 0)
             zc_log_error ("%s: cannot remove a delivered notice from the spool",
                         self->config->name);
         zlistx_delete (source->queue, NULL);     //  the head
@@ -563,7 +556,7 @@ s_ping_unknown (self_t *self, bool now)
     for (size_t i = 0; i < zc_trust_size (self->trust); i++) {
         const char *address = zc_trust_address (self->trust, i);
         if (!zc_trust_known (self->trust, address))
-            zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+            zc_link_send_peer (self->bridge, address, text, strlen (text));
     }
 }
 
@@ -708,7 +701,7 @@ s_refuse_client (self_t *self, uint32_t conn, const char *address)
     cJSON_AddStringToObject (reply, "message", "client address not allowed (gateway/allow)");
     char *text = zc_jcs_serialize (reply);
     cJSON_Delete (reply);
-    zsock_send (self->bridge, "s4b", "CLOSE", conn, text? text: "", text? strlen (text): (size_t) 0);
+    zc_link_send_close (self->bridge, conn, text? text: "", text? strlen (text): 0);
     free (text);
 }
 
@@ -918,30 +911,28 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
 static void
 s_self_handle_bridge (self_t *self)
 {
-    uint32_t conn = 0;
-    char *address = NULL, *command = NULL;
-    zframe_t *body = NULL;
-    zmsg_t *rest = NULL;
-    int rc = zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest);
-    if (rc == 1)
-        s_handle_message (self, conn, address, (const char *) zframe_data (body),
-                          zframe_size (body));
+    bool malformed = false;
+    zc_link_msg_t *msg = zc_link_recv (self->bridge, &malformed);
+    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
+    if (id == ZC_LINK_MSG)
+        s_handle_message (self, zc_link_msg_conn (msg), zc_link_msg_address (msg),
+                          zc_link_msg_data (msg), zc_link_msg_size (msg));
     else
-    if (rc == 0 && (streq (command, "DOWN") || streq (command, "POSTED"))) {
-        address = zmsg_popstr (rest);
-        char *post_id = zmsg_popstr (rest);     //  only for posts
-        s_node_t *node = address? s_node_lookup (self, address): NULL;
-        if (node && streq (command, "DOWN") && !post_id)
+    if (id == ZC_LINK_DOWN || id == ZC_LINK_POSTED) {
+        const char *address = zc_link_msg_address (msg);
+        s_node_t *node = s_node_lookup (self, address);
+        if (node && id == ZC_LINK_DOWN)
             s_node_down (self, node);
         else
-        if (post_id && address && self->config->server && streq (address, self->config->server))
-            s_posted (self, post_id, streq (command, "POSTED"));
-        zstr_free (&post_id);
+        if (zc_link_msg_post (msg) && self->config->server
+        &&  streq (address, self->config->server))
+            s_posted (self, zc_link_msg_post (msg), id == ZC_LINK_POSTED);
     }
-    zstr_free (&address);
-    zframe_destroy (&body);
-    zstr_free (&command);
-    zmsg_destroy (&rest);
+    else
+    if (msg || malformed)
+        zc_log_error ("%s: gateway: bug: unexpected bridge command %s", self->config->name,
+                    msg? zc_link_msg_name (id): "(malformed)");
+    zc_link_msg_destroy (&msg);
 }
 
 //  Replies to clients whose nodes did not all answer in time.
@@ -975,7 +966,7 @@ s_discover (self_t *self)
     const char *text = "{\"type\":\"node_discovery\"}";
     size_t count = self->node_count;    //  not those this round adds
     for (size_t i = 0; i < count; i++)
-        zsock_send (self->bridge, "ssb", "SEND", self->nodes [i].address, text, strlen (text));
+        zc_link_send_peer (self->bridge, self->nodes [i].address, text, strlen (text));
 }
 
 //  Milliseconds until the next timed duty.

@@ -8,8 +8,19 @@
     Every actor that speaks to the network does it through its node's
     bridge, over an inproc PAIR named after the instance.  This file is the
     one place that knows those endpoint names and the frames of the link
-    protocol (documented at the top of zc_bridge.c), so the listener, the
-    gateway, the server and the validator all speak it the same way.
+    protocol (documented at the top of zc_bridge.c), so the bridge, the
+    listener, the gateway, the server, the validator and the notifier all
+    speak it the same way: one send function per command and one receive
+    for them all, shared by both ends (as zc_msg).  The frames are
+    zc_typed's:
+
+        [header]    s_header_t: command id, conn, post id
+        [address]   MSG, SEND, POST, DOWN, POSTED
+        [body]      MSG, REPLY, CLOSE, SEND, POST: the bytes (may be empty)
+
+    Invariant: a message received is whole and of the right shape, or
+    zc_link_recv says it was malformed (a bug: only our own code sends
+    these).  No command carries an object.
     =========================================================================
 */
 
@@ -66,6 +77,178 @@ zc_link_answers_new (const char *name, bool bind)
     return link;
 }
 
+//  -------------------------------------------------------------------------
+//  The typed commands
+
+//  The fixed part of every command
+typedef struct {
+    uint8_t id;                 //  zc_link_msg_id_t
+    uint32_t conn;              //  MSG REPLY DONE CLOSE: the connection
+    int64_t post;               //  POST DOWN POSTED: the post's id, or 0
+} s_header_t;
+
+struct _zc_link_msg_t {
+    s_header_t header;
+    char *address;              //  MSG SEND POST DOWN POSTED
+    zframe_t *body;             //  MSG REPLY CLOSE SEND POST
+};
+
+static bool
+s_has_address (int id)
+{
+    return id == ZC_LINK_MSG || id == ZC_LINK_SEND || id == ZC_LINK_POST
+        || id == ZC_LINK_DOWN || id == ZC_LINK_POSTED;
+}
+
+static int
+s_shape (int id, bool *body_p)
+{
+    *body_p = id == ZC_LINK_MSG || id == ZC_LINK_REPLY || id == ZC_LINK_CLOSE
+           || id == ZC_LINK_SEND || id == ZC_LINK_POST;
+    if (id < ZC_LINK_MSG || id > ZC_LINK_POSTED)
+        return -1;
+    return s_has_address (id)? 1: 0;
+}
+
+//  Sends one command: conn, address or both as the command has them.
+static int
+s_send (void *link, zc_link_msg_id_t id, uint32_t conn, int64_t post, const char *address,
+        const void *data, size_t size)
+{
+    s_header_t header = { .id = (uint8_t) id, .conn = conn, .post = post };
+    const char *strings [] = { address };
+    bool with_body = false;
+    s_shape (id, &with_body);
+    return zc_typed_send (link, &header, sizeof header, strings, s_has_address (id)? 1: 0,
+                          data, size, with_body);
+}
+
+int
+zc_link_send_msg (void *link, uint32_t conn, const char *address, const void *data, size_t size)
+{
+    return s_send (link, ZC_LINK_MSG, conn, 0, address, data, size);
+}
+
+int
+zc_link_send_reply (void *link, uint32_t conn, const void *data, size_t size)
+{
+    return s_send (link, ZC_LINK_REPLY, conn, 0, NULL, data, size);
+}
+
+int
+zc_link_send_close (void *link, uint32_t conn, const void *data, size_t size)
+{
+    return s_send (link, ZC_LINK_CLOSE, conn, 0, NULL, data, size);
+}
+
+int
+zc_link_send_peer (void *link, const char *address, const void *data, size_t size)
+{
+    return s_send (link, ZC_LINK_SEND, 0, 0, address, data, size);
+}
+
+int
+zc_link_send_post (void *link, const char *address, int64_t post, const void *data, size_t size)
+{
+    return s_send (link, ZC_LINK_POST, 0, post, address, data, size);
+}
+
+int
+zc_link_send_down (void *link, const char *address, int64_t post)
+{
+    return s_send (link, ZC_LINK_DOWN, 0, post, address, NULL, 0);
+}
+
+int
+zc_link_send_posted (void *link, const char *address, int64_t post)
+{
+    return s_send (link, ZC_LINK_POSTED, 0, post, address, NULL, 0);
+}
+
+zc_link_msg_t *
+zc_link_recv (void *link, bool *malformed_p)
+{
+    zc_link_msg_t *self = (zc_link_msg_t *) zmalloc (sizeof (zc_link_msg_t));
+    int rc = zc_typed_recv (link, &self->header, sizeof self->header, s_shape,
+                            &self->address, 1, &self->body);
+    //  No actor pipe carries these: "$TERM" here is as malformed as any
+    *malformed_p = rc == ZC_TYPED_MALFORMED || rc == ZC_TYPED_TERM;
+    if (rc != ZC_TYPED_OK)
+        zc_link_msg_destroy (&self);
+    return self;
+}
+
+void
+zc_link_msg_destroy (zc_link_msg_t **self_p)
+{
+    if (*self_p) {
+        zc_link_msg_t *self = *self_p;
+        free (self->address);
+        zframe_destroy (&self->body);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+zc_link_msg_id_t
+zc_link_msg_id (zc_link_msg_t *self)
+{
+    return (zc_link_msg_id_t) self->header.id;
+}
+
+const char *
+zc_link_msg_name (zc_link_msg_id_t id)
+{
+    switch (id) {
+        case ZC_LINK_MSG:       return "MSG";
+        case ZC_LINK_REPLY:     return "REPLY";
+        case ZC_LINK_DONE:      return "DONE";
+        case ZC_LINK_CLOSE:     return "CLOSE";
+        case ZC_LINK_SEND:      return "SEND";
+        case ZC_LINK_POST:      return "POST";
+        case ZC_LINK_DOWN:      return "DOWN";
+        case ZC_LINK_POSTED:    return "POSTED";
+        default:                return "?";
+    }
+}
+
+uint32_t
+zc_link_msg_conn (zc_link_msg_t *self)
+{
+    zc_link_msg_id_t id = zc_link_msg_id (self);
+    return id == ZC_LINK_MSG || id == ZC_LINK_REPLY || id == ZC_LINK_DONE
+        || id == ZC_LINK_CLOSE? self->header.conn: 0;
+}
+
+int64_t
+zc_link_msg_post (zc_link_msg_t *self)
+{
+    zc_link_msg_id_t id = zc_link_msg_id (self);
+    return id == ZC_LINK_POST || id == ZC_LINK_DOWN || id == ZC_LINK_POSTED?
+           self->header.post: 0;
+}
+
+const char *
+zc_link_msg_address (zc_link_msg_t *self)
+{
+    return self->address? self->address: "";
+}
+
+const char *
+zc_link_msg_data (zc_link_msg_t *self)
+{
+    return self->body? (const char *) zframe_data (self->body): "";
+}
+
+size_t
+zc_link_msg_size (zc_link_msg_t *self)
+{
+    return self->body? zframe_size (self->body): 0;
+}
+
+//  -------------------------------------------------------------------------
+//  Helpers for the actors behind a bridge
+
 //  The answer sent when the one meant cannot be written.  Invariant: the
 //  node keeps nothing it could not send back out, so this is only ever
 //  sent because of a bug, which is logged; the client still gets an error.
@@ -85,7 +268,7 @@ zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply)
         text = strdup (S_UNSENDABLE);
     }
     cJSON_Delete (reply);
-    zsock_send (link, "s4b", "REPLY", conn, text, strlen (text));
+    zc_link_send_reply (link, conn, text, strlen (text));
     free (text);
 }
 
@@ -93,7 +276,7 @@ zc_link_reply (zsock_t *link, uint32_t conn, cJSON *reply)
 void
 zc_link_done (zsock_t *link, uint32_t conn)
 {
-    zsock_send (link, "s4b", "DONE", conn, "", (size_t) 0);
+    s_send (link, ZC_LINK_DONE, conn, 0, NULL, NULL, 0);
 }
 
 //  Answers {"type":"error","error":reason}; with close, the connection is
@@ -108,7 +291,10 @@ zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close)
         zc_log_error ("bug: error reason on connection %u is not UTF-8", conn);
         text = strdup (S_UNSENDABLE);
     }
-    zsock_send (link, "s4b", close? "CLOSE": "REPLY", conn, text, strlen (text));
+    if (close)
+        zc_link_send_close (link, conn, text, strlen (text));
+    else
+        zc_link_send_reply (link, conn, text, strlen (text));
     free (text);
 }
 
@@ -128,41 +314,15 @@ zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *addr
 void
 zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg)
 {
-    uint32_t conn = 0;
-    char *address = NULL, *command = NULL;
-    zframe_t *body = NULL;
-    zmsg_t *rest = NULL;
-    if (zc_link_recv (link, &conn, &address, &body, &command, &rest) == 1)
-        handler (arg, conn, address, (const char *) zframe_data (body), zframe_size (body));
-    zstr_free (&address);
-    zframe_destroy (&body);
-    zstr_free (&command);
-    zmsg_destroy (&rest);
-}
-
-//  Receives one message from a bridge.  Returns 1 for MSG with conn,
-//  address and body set (the caller frees address and body), 0 for any
-//  other command (its name in *command_p, the rest of it in *rest_p, both
-//  the caller's), -1 if interrupted.
-int
-zc_link_recv (zsock_t *link, uint32_t *conn_p, char **address_p, zframe_t **body_p,
-              char **command_p, zmsg_t **rest_p)
-{
-    zmsg_t *msg = zmsg_recv (link);
-    if (!msg)
-        return -1;
-    char *command = zmsg_popstr (msg);
-    if (command && streq (command, "MSG") && zmsg_size (msg) == 3) {
-        char *conn = zmsg_popstr (msg);
-        *conn_p = (uint32_t) strtoul (conn, NULL, 10);
-        free (conn);
-        *address_p = zmsg_popstr (msg);
-        *body_p = zmsg_pop (msg);
-        free (command);
-        zmsg_destroy (&msg);
-        return 1;
-    }
-    *command_p = command;
-    *rest_p = msg;
-    return 0;
+    bool malformed = false;
+    zc_link_msg_t *msg = zc_link_recv (link, &malformed);
+    if (msg && zc_link_msg_id (msg) == ZC_LINK_MSG)
+        handler (arg, zc_link_msg_conn (msg), zc_link_msg_address (msg),
+                 zc_link_msg_data (msg), zc_link_msg_size (msg));
+    else
+    if (malformed || (msg && zc_link_msg_id (msg) != ZC_LINK_DOWN
+                          && zc_link_msg_id (msg) != ZC_LINK_POSTED))
+        zc_log_error ("bug: unexpected bridge command %s",
+                    msg? zc_link_msg_name (zc_link_msg_id (msg)): "(malformed)");
+    zc_link_msg_destroy (&msg);
 }

@@ -27,8 +27,9 @@
     Pipe protocol (from the node role):
         $TERM                       ends the actor
 
-    To the bridge (PAIR connected to zc_endpoint ("bridge", name)): the
-    REPLY / DONE / CLOSE / SEND commands of zc_bridge.
+    Bridge link (PAIR connected to zc_endpoint ("bridge", name)): the
+    REPLY / DONE / CLOSE / SEND commands of zc_bridge out, MSG and DOWN in,
+    each sent and received by zc_link (typed, shared by both ends).
 
     Validator link (PAIR bound at zc_endpoint ("listener", name)):
       to the validator
@@ -55,11 +56,10 @@
       to one peer (SEND) go straight to the bridge's answer link, not
       through the listener.
 
-    Notifier link (PAIR bound at zc_endpoint ("notices", name)), so that
-    block notices go out through the bridge like everything else:
-      from the notifier
-        SEND address body           passed to the bridge
-      to the notifier, about the gateway (config->gateway) only
+    Notifier link (PAIR bound at zc_endpoint ("notices", name)), the
+    commands of zc_notices_msg (typed, shared by both ends), about the
+    gateway (config->gateway) only; the notifier sends its notices
+    straight to the bridge's answer link, not through us:
         ACK seq                     it answered {"type":"notice_ack","seq"}
         NACK reason                 it answered an error
         DOWN                        our connection to it ended
@@ -105,11 +105,11 @@ typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *bridge;            //  PAIR to the bridge
     zsock_t *validator;         //  PAIR to the validator
-    zsock_t *notifier;          //  PAIR to the notifier
+    zsock_t *notifier;          //  PAIR to the notifier (zc_notices_msg)
     zc_node_config_t *config;   //  node config (borrowed)
     char *self_address;         //  our own "host:port", never a peer
     zlistx_t *peers;            //  s_peer_t *, in the order learnt
-    zhashx_t *forgotten;        //  evicted "host:port" -> until when (mono ms, text)
+    zhashx_t *forgotten;        //  evicted "host:port" -> int64_t *, until when (mono ms)
     zc_seen_t *seen;            //  ids the validator holds validly (HELD):
                                 //  relayed copies of them are dropped unparsed
     int64_t tx_sent;            //  TX commands sent to the validator
@@ -178,6 +178,14 @@ s_peer_add (self_t *self, const char *host, int port)
     return peer;
 }
 
+//  Destroys a hash value that is one malloc'd block.
+static void
+s_free_item (void **item_p)
+{
+    free (*item_p);
+    *item_p = NULL;
+}
+
 static self_t *
 s_self_new (zsock_t *pipe, zc_node_config_t *config)
 {
@@ -188,7 +196,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     self->peers = zlistx_new ();
     zlistx_set_destructor (self->peers, (czmq_destructor *) s_peer_destroy);
     self->forgotten = zhashx_new ();
-    zhashx_set_destructor (self->forgotten, (czmq_destructor *) zstr_free);
+    zhashx_set_destructor (self->forgotten, s_free_item);
     for (size_t i = 0; i < config->peer_count; i++) {
         char host [ZC_HOST_MAX + 1];
         int port;
@@ -239,7 +247,7 @@ s_send_peer (self_t *self, const char *address, cJSON *message)
 {
     char *text = zc_jcs_serialize (message);
     if (text)
-        zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+        zc_link_send_peer (self->bridge, address, text, strlen (text));
     free (text);
 }
 
@@ -549,20 +557,20 @@ s_handle_message (void *arg, uint32_t conn, const char *address,
     else
     if (streq (type, "notice_ack")) {
         const cJSON *seq = cJSON_GetObjectItemCaseSensitive (message, "seq");
+        //  A seq is what the notifier sent: a whole number, in range
         if (self->config->gateway && streq (address, self->config->gateway)
-        &&  cJSON_IsNumber (seq)) {
-            char text [32];
-            snprintf (text, sizeof text, "%.0f", seq->valuedouble);
-            zsock_send (self->notifier, "ss", "ACK", text);
-        }
+        &&  cJSON_IsNumber (seq) && seq->valuedouble >= 0
+        &&  seq->valuedouble < 9007199254740992.0
+        &&  seq->valuedouble == (double) (int64_t) seq->valuedouble)
+            zc_notices_msg_send_ack (self->notifier, (int64_t) seq->valuedouble);
         zc_link_done (self->bridge, conn);
     }
     else
     if (streq (type, "error")) {
         const cJSON *error = cJSON_GetObjectItemCaseSensitive (message, "error");
         if (self->config->gateway && streq (address, self->config->gateway))
-            zsock_send (self->notifier, "ss", "NACK",
-                        cJSON_IsString (error)? error->valuestring: "?");
+            zc_notices_msg_send_nack (self->notifier,
+                                      cJSON_IsString (error)? error->valuestring: "?");
         zc_debug ("%s: %s answered an error: %s", self->config->name, address,
                   cJSON_IsString (error)? error->valuestring: "?");
         zc_link_done (self->bridge, conn);
@@ -608,7 +616,8 @@ s_self_handle_validator (self_t *self)
         zframe_t *body = zc_msg_body (msg);
         s_peer_t *peer = (s_peer_t *) zlistx_first (self->peers);
         while (peer && body) {
-            zsock_send (self->bridge, "ssf", "SEND", peer->address, body);
+            zc_link_send_peer (self->bridge, peer->address, zframe_data (body),
+                               zframe_size (body));
             peer = (s_peer_t *) zlistx_next (self->peers);
         }
     }
@@ -637,34 +646,22 @@ s_self_handle_validator (self_t *self)
 static void
 s_self_handle_bridge (self_t *self)
 {
-    uint32_t conn = 0;
-    char *address = NULL, *command = NULL;
-    zframe_t *body = NULL;
-    zmsg_t *rest = NULL;
-    int rc = zc_link_recv (self->bridge, &conn, &address, &body, &command, &rest);
-    if (rc == 1)
-        s_handle_message (self, conn, address, (const char *) zframe_data (body),
-                          zframe_size (body));
+    bool malformed = false;
+    zc_link_msg_t *msg = zc_link_recv (self->bridge, &malformed);
+    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
+    if (id == ZC_LINK_MSG)
+        s_handle_message (self, zc_link_msg_conn (msg), zc_link_msg_address (msg),
+                          zc_link_msg_data (msg), zc_link_msg_size (msg));
     else
-    if (rc == 0 && command && streq (command, "DOWN") && self->config->gateway) {
-        address = zmsg_popstr (rest);
-        if (address && streq (address, self->config->gateway))
-            zsock_send (self->notifier, "s", "DOWN");
+    if (id == ZC_LINK_DOWN) {
+        if (self->config->gateway && streq (zc_link_msg_address (msg), self->config->gateway))
+            zc_notices_msg_send_down (self->notifier);
     }
-    zstr_free (&address);
-    zframe_destroy (&body);
-    zstr_free (&command);
-    zmsg_destroy (&rest);
-}
-
-//  A notice from the notifier, for the bridge.
-static void
-s_self_handle_notifier (self_t *self)
-{
-    zmsg_t *msg = zmsg_recv (self->notifier);
-    if (msg)
-        zmsg_send (&msg, self->bridge);
-    zmsg_destroy (&msg);
+    else
+    if (msg || malformed)
+        zc_log_error ("%s: listener: bug: unexpected bridge command %s", self->config->name,
+                    msg? zc_link_msg_name (id): "(malformed)");
+    zc_link_msg_destroy (&msg);
 }
 
 //  Asks every peer its status (which tells its node_id, keeps liveness,
@@ -682,11 +679,11 @@ s_ping_peers (self_t *self)
     cJSON_AddNumberToObject (discovery, "port", self->config->port);
     bool discover = self->rounds++ % S_DISCOVER_EVERY == 0;
     zlistx_t *expired = zlistx_new ();
-    const char *until = (const char *) zhashx_first (self->forgotten);
+    int64_t *until = (int64_t *) zhashx_first (self->forgotten);
     while (until) {
-        if (atoll (until) <= zclock_mono ())
+        if (*until <= zclock_mono ())
             zlistx_add_end (expired, (void *) zhashx_cursor (self->forgotten));
-        until = (const char *) zhashx_next (self->forgotten);
+        until = (int64_t *) zhashx_next (self->forgotten);
     }
     const char *address = (const char *) zlistx_first (expired);
     while (address) {
@@ -702,9 +699,11 @@ s_ping_peers (self_t *self)
         if (!peer->configured && peer->silent >= S_EVICT_ROUNDS) {
             zc_log_info ("%s: dropping peer %s: no answer in %d status rounds",
                        self->config->name, peer->address, peer->silent);
-            if (zhashx_size (self->forgotten) < 4 * S_MAX_PEERS)
-                zhashx_update (self->forgotten, peer->address,
-                               zsys_sprintf ("%" PRId64, zclock_mono () + S_FORGET_MSECS));
+            if (zhashx_size (self->forgotten) < 4 * S_MAX_PEERS) {
+                int64_t *until = (int64_t *) malloc (sizeof (int64_t));
+                *until = zclock_mono () + S_FORGET_MSECS;
+                zhashx_update (self->forgotten, peer->address, until);
+            }
             zlistx_delete (self->peers, zlistx_cursor (self->peers));
             peer = (s_peer_t *) zlistx_next (self->peers);
             continue;
@@ -726,7 +725,7 @@ zc_listener_actor (zsock_t *pipe, void *args)
 {
     self_t *self = s_self_new (pipe, (zc_node_config_t *) args);
     zsock_signal (pipe, 0);
-    zpoller_t *poller = zpoller_new (pipe, self->validator, self->bridge, self->notifier, NULL);
+    zpoller_t *poller = zpoller_new (pipe, self->validator, self->bridge, NULL);
     while (!self->terminated) {
         int64_t wait = self->next_ping - zclock_mono ();
         void *which = zpoller_wait (poller, wait > 0? (int) wait: 0);
@@ -741,9 +740,6 @@ zc_listener_actor (zsock_t *pipe, void *args)
         else
         if (which == self->bridge)
             s_self_handle_bridge (self);
-        else
-        if (which == self->notifier)
-            s_self_handle_notifier (self);
         else
         if (which == self->validator)
             s_self_handle_validator (self);

@@ -24,15 +24,22 @@
     the generation every ~1000 nonces, so a new job or a stop reaches it
     within that many hashes (well under a millisecond).
 
-    Pipe protocol (from the validator):
+    Pipe protocol (from the validator), sent and received by zc_mine_msg
+    (typed, shared by both ends):
         JOB job_id difficulty preimage  mine this job, dropping any other
         STOP                            stop mining
-        STATS                           -> hashes busy: nonces tried since
-                                           start, threads mining right now
-        KERNEL                          -> name lanes: the kernel it runs
+        STATS                           -> STATS_REPLY hashes busy: nonces
+                                           tried since start, threads
+                                           mining right now
+        KERNEL                          -> KERNEL_REPLY name lanes: the
+                                           kernel it runs
         $TERM                           ends the actor
       to the validator:
         FOUND job_id nonce hash         a nonce that meets the difficulty
+    A malformed command (a bug) is logged and dropped.
+
+    Threads tell the pool of a find over an inproc PUSH/PULL of the pool's
+    own, one frame holding an s_found_t (this file is both ends).
     =========================================================================
 */
 
@@ -80,6 +87,14 @@ typedef struct {
     int number;                 //  0 .. threads - 1
     pthread_t thread;           //  its thread
 } s_worker_t;
+
+//  A thread's find, as it goes to the pool: one frame of this struct
+typedef struct {
+    uint64_t job_id;            //  the validator's id for the job
+    uint64_t generation;        //  the pool's generation it was found in
+    uint64_t nonce;             //  the winner
+    char hash [ZC_HASH_HEX + 1];    //  its hash, hex
+} s_found_t;
 
 //  A new job holding one reference (the pool's); takes the preimage.
 static s_job_t *
@@ -146,12 +161,14 @@ s_report (s_shared_t *shared, s_job_t *job, zsock_t *found)
     bool expected = false;
     if (!atomic_compare_exchange_strong (&job->reported, &expected, true))
         return;
-    char hash [ZC_HASH_HEX + 1];
+    s_found_t answer = { .job_id = job->job_id, .generation = job->generation };
     pthread_mutex_lock (&job->lock);
-    zc_hex_encode (job->digest, sizeof job->digest, hash);
-    uint64_t nonce = job->nonce;
+    zc_hex_encode (job->digest, sizeof job->digest, answer.hash);
+    answer.nonce = job->nonce;
     pthread_mutex_unlock (&job->lock);
-    zsock_send (found, "s888s", "FOUND", job->job_id, job->generation, nonce, hash);
+    zframe_t *frame = zframe_new (&answer, sizeof answer);
+    if (zframe_send (&frame, found, 0) != 0)
+        zframe_destroy (&frame);        //  the pool is gone (shutdown)
 }
 
 //  Mines one job: chunks in order until the job is done or moves on.
@@ -311,48 +328,51 @@ zc_miner_actor (zsock_t *pipe, void *args)
         if (!which)
             break;                      //  interrupted
         if (which == pipe) {
-            zmsg_t *msg = zmsg_recv (pipe);
-            char *command = msg? zmsg_popstr (msg): NULL;
-            bool quit = !command || streq (command, "$TERM");
-            if (command && streq (command, "JOB")) {
-                char *job_id = zmsg_popstr (msg);
-                char *difficulty = zmsg_popstr (msg);
-                char *preimage = zmsg_popstr (msg);
-                if (job_id && difficulty && preimage)
-                    s_set_job (&shared, preimage, atoi (difficulty),
-                               strtoull (job_id, NULL, 10));
-                else
-                    free (preimage);
-                zstr_free (&job_id);
-                zstr_free (&difficulty);
+            bool malformed = false;
+            zc_mine_msg_t *msg = zc_mine_msg_recv (pipe, &malformed);
+            zc_mine_msg_id_t id = msg? zc_mine_msg_id (msg): ZC_MINE_TERM;
+            if (malformed) {
+                zc_log_error ("%s: bug: malformed miner pool command",
+                            config && config->name? config->name: "miner");
+                continue;
             }
+            if (id == ZC_MINE_JOB)
+                s_set_job (&shared, zc_mine_msg_take_preimage (msg),
+                           zc_mine_msg_difficulty (msg), zc_mine_msg_job_id (msg));
             else
-            if (command && streq (command, "STOP"))
+            if (id == ZC_MINE_STOP)
                 s_set_job (&shared, NULL, 0, 0);
             else
-            if (command && streq (command, "KERNEL"))
-                zsock_send (pipe, "si", zc_pow_kernel_name (kernel), zc_pow_kernel_lanes (kernel));
+            if (id == ZC_MINE_KERNEL)
+                zc_mine_msg_send_kernel_reply (pipe, zc_pow_kernel_name (kernel),
+                                               zc_pow_kernel_lanes (kernel));
             else
-            if (command && streq (command, "STATS"))
-                zsock_send (pipe, "8i", (uint64_t) atomic_load (&shared.hashes),
-                            (int) atomic_load (&shared.busy));
-            zstr_free (&command);
-            zmsg_destroy (&msg);
-            if (quit)
-                break;
+            if (id == ZC_MINE_STATS)
+                zc_mine_msg_send_stats_reply (pipe, (uint64_t) atomic_load (&shared.hashes),
+                                              (int) atomic_load (&shared.busy));
+            else
+            if (id != ZC_MINE_TERM)
+                zc_log_error ("%s: bug: unexpected miner pool command %s",
+                            config && config->name? config->name: "miner",
+                            zc_mine_msg_name (id));
+            zc_mine_msg_destroy (&msg);
+            if (id == ZC_MINE_TERM)
+                break;                  //  $TERM, or interrupted
         }
         else
         if (which == found) {
             //  Only a find for the current job counts; stop the others
-            uint64_t job_id, generation, nonce;
-            char *command = NULL, *hash = NULL;
-            if (zsock_recv (found, "s888s", &command, &job_id, &generation, &nonce, &hash) == 0
-            &&  generation == atomic_load (&shared.generation)) {
-                s_set_job (&shared, NULL, 0, 0);
-                zsock_send (pipe, "s88s", "FOUND", job_id, nonce, hash);
+            zframe_t *frame = zframe_recv (found);
+            s_found_t answer;
+            if (frame && zframe_size (frame) == sizeof answer) {
+                memcpy (&answer, zframe_data (frame), sizeof answer);
+                answer.hash [ZC_HASH_HEX] = 0;
+                if (answer.generation == atomic_load (&shared.generation)) {
+                    s_set_job (&shared, NULL, 0, 0);
+                    zc_mine_msg_send_found (pipe, answer.job_id, answer.nonce, answer.hash);
+                }
             }
-            zstr_free (&command);
-            zstr_free (&hash);
+            zframe_destroy (&frame);
         }
     }
     zpoller_destroy (&poller);

@@ -20,8 +20,8 @@
     "seq"}.  So a node killed at any point sends, once restarted, every
     notice the gateway has not acknowledged; the gateway drops the ones it
     has already seen by their seq.  Notices go out in order through the
-    node's bridge (over the listener), at most S_WINDOW unacknowledged at
-    once.  A refusal, a connection that ends or acknowledgements that stop
+    node's bridge (its answer link, not through the listener), at most
+    S_WINDOW unacknowledged at once.  A refusal, a connection that ends or acknowledgements that stop
     coming make the notifier send again from the oldest unacknowledged
     notice, after a pause that doubles from 100 ms to 5 s.
 
@@ -31,12 +31,16 @@
         $TERM                   ends the actor
 
     SUB socket connected to zc_endpoint ("ledger", name): the COMMITTED
-    and ROLLED_BACK events of zc_writer; each says the outbox has grown.
+    and ROLLED_BACK events of zc_writer (zc_ledger_msg); each says the
+    outbox has grown.
 
-    Listener link (PAIR connected to zc_endpoint ("notices", name)):
-      to the listener
-        SEND address body       a signed notice for the gateway
-      from the listener
+    Bridge: the SEND command of zc_bridge (a signed notice for the
+    gateway) on the bridge's answer link (zc_link_answers_new), like the
+    validator's sends; the bridge tells the listener, not us, when the
+    connection ends.
+
+    Listener link (PAIR connected to zc_endpoint ("notices", name)), the
+    commands of zc_notices_msg (typed, shared by both ends):
         ACK seq                 the gateway acknowledged notice seq
         NACK reason             the gateway refused a notice
         DOWN                    the connection to the gateway ended
@@ -54,7 +58,8 @@
 typedef struct {
     zsock_t *pipe;              //  actor pipe
     zsock_t *events;            //  SUB to the ledger writer
-    zsock_t *listener;          //  PAIR to the listener
+    zsock_t *listener;          //  PAIR from the listener
+    zsock_t *bridge;            //  PUSH to the bridge's answer link
     zc_node_config_t *config;   //  node config (borrowed)
     zc_ledger_t *ledger;        //  our own connection to the node's file
     zc_keys_t *keys;            //  node key, signs notices
@@ -81,6 +86,7 @@ s_self_new (zsock_t *pipe, zc_node_config_t *config)
     zsock_connect (self->events, "%s", endpoint);
     free (endpoint);
     self->listener = zc_link_new ("notices", config->name, false);
+    self->bridge = zc_link_answers_new (config->name, false);
     return self;
 }
 
@@ -93,6 +99,7 @@ s_self_destroy (self_t **self_p)
         zc_keys_destroy (&self->keys);
         zsock_destroy (&self->events);
         zsock_destroy (&self->listener);
+        zsock_destroy (&self->bridge);
         free (self);
         *self_p = NULL;
     }
@@ -136,7 +143,7 @@ s_pump (self_t *self)
         cJSON_AddStringToObject (notice, "node_id", self->config->node_id);
         char *text = zc_notice_sign (notice, self->keys) == 0? zc_jcs_serialize (notice): NULL;
         if (text) {
-            zsock_send (self->listener, "ssb", "SEND", self->config->gateway, text, strlen (text));
+            zc_link_send_peer (self->bridge, self->config->gateway, text, strlen (text));
             if (self->inflight_count == 0)
                 self->ack_deadline = zclock_mono () + S_ACK_MSECS;
             self->inflight [self->inflight_count++] = seq;
@@ -190,40 +197,43 @@ s_acked (self_t *self, int64_t seq)
 static void
 s_self_handle_listener (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->listener);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    char *argument = msg? zmsg_popstr (msg): NULL;
-    if (command && streq (command, "ACK") && argument)
-        s_acked (self, (int64_t) strtoll (argument, NULL, 10));
+    bool malformed = false;
+    zc_notices_msg_t *msg = zc_notices_msg_recv (self->listener, &malformed);
+    zc_notices_msg_id_t id = msg? zc_notices_msg_id (msg): 0;
+    if (malformed)
+        zc_log_error ("%s: notifier: bug: malformed listener command", self->config->name);
     else
-    if (command && streq (command, "NACK")) {
+    if (id == ZC_NOTICES_ACK)
+        s_acked (self, zc_notices_msg_seq (msg));
+    else
+    if (id == ZC_NOTICES_NACK) {
         zc_log_warning ("%s: the gateway refused a notice: %s", self->config->name,
-                      argument? argument: "?");
+                      zc_notices_msg_reason (msg));
         s_resend_later (self, "refused");
     }
     else
-    if (command && streq (command, "DOWN"))
+    if (id == ZC_NOTICES_DOWN)
         s_resend_later (self, "gateway connection ended");
-    zstr_free (&command);
-    zstr_free (&argument);
-    zmsg_destroy (&msg);
+    zc_notices_msg_destroy (&msg);
 }
 
 //  One event from the ledger writer: logged; the outbox has grown.
 static void
 s_self_handle_event (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->events);
-    char *event = msg? zmsg_popstr (msg): NULL;
-    char *index = msg? zmsg_popstr (msg): NULL;
-    char *hash = msg? zmsg_popstr (msg): NULL;
-    if (event && index && hash)
-        zc_log_often (self->config->name, "%s: block %s %s (%.16s)", self->config->name, index,
-                   streq (event, "COMMITTED")? "committed": "rolled back", hash);
-    zstr_free (&event);
-    zstr_free (&index);
-    zstr_free (&hash);
-    zmsg_destroy (&msg);
+    bool malformed = false;
+    zc_ledger_msg_t *event = zc_ledger_msg_recv (self->events, &malformed);
+    if (event && (zc_ledger_msg_id (event) == ZC_LEDGER_COMMITTED
+              ||  zc_ledger_msg_id (event) == ZC_LEDGER_ROLLED_BACK))
+        zc_log_often (self->config->name, "%s: block %" PRId64 " %s (%.16s)", self->config->name,
+                      zc_ledger_msg_index (event),
+                      zc_ledger_msg_id (event) == ZC_LEDGER_COMMITTED? "committed": "rolled back",
+                      zc_ledger_msg_hash (event));
+    else
+    if (event || malformed)
+        zc_log_error ("%s: notifier: bug: unexpected ledger event %s", self->config->name,
+                    event? zc_ledger_msg_name (zc_ledger_msg_id (event)): "(malformed)");
+    zc_ledger_msg_destroy (&event);
 }
 
 void

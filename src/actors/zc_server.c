@@ -126,7 +126,7 @@ s_ping_unknown (self_t *self)
     for (size_t i = 0; i < zc_trust_size (self->trust); i++) {
         const char *address = zc_trust_address (self->trust, i);
         if (!zc_trust_known (self->trust, address))
-            zsock_send (self->bridge, "ssb", "SEND", address, text, strlen (text));
+            zc_link_send_peer (self->bridge, address, text, strlen (text));
     }
 }
 

@@ -124,7 +124,7 @@ s_self_start (self_t *self)
     self->writer = zactor_new (zc_writer_actor, config->name);
     char *path = zsys_sprintf ("%s/node_%d.sqlite3", config->data, config->port);
     //  A node with a gateway owes it a notice of every change (issue 9)
-    zstr_sendx (self->writer, "OPEN", path, config->gateway? "outbox": NULL, NULL);
+    zc_ledger_msg_send_open (self->writer, path, config->gateway != NULL);
     int rc = zsock_wait (self->writer) == 0? 0: -1;
 
     //  Open the chain with a connection of our own (WAL lets it read
@@ -187,7 +187,7 @@ s_send_json (self_t *self, const char *address, cJSON *message)
         return;
     }
     if (address)
-        zsock_send (self->answers, "ssb", "SEND", address, text, strlen (text));
+        zc_link_send_peer (self->answers, address, text, strlen (text));
     else
         zc_msg_send_broadcast (self->listener, text, strlen (text));
     free (text);
@@ -213,7 +213,7 @@ s_mine_next (self_t *self)
     if (count == 0 || zclock_mono () < zc_sync_hold_until (self->sync)
     ||  zclock_mono () < self->next_job_at
     ||  !s_miner_allowed (self, zc_keys_public_b64 (self->keys))) {
-        zstr_send (self->miner, "STOP");
+        zc_mine_msg_send_stop (self->miner);
         return;
     }
     if (count > self->config->max_block_txs)
@@ -227,7 +227,7 @@ s_mine_next (self_t *self)
     free (txs);
     char *preimage = zc_block_preimage (self->job);
     self->job_id++;
-    zsock_send (self->miner, "s8is", "JOB", self->job_id, self->config->difficulty, preimage);
+    zc_mine_msg_send_job (self->miner, self->job_id, self->config->difficulty, preimage);
     free (preimage);
 }
 
@@ -266,7 +266,7 @@ s_send_held_blocks (self_t *self, zc_plan_t *plan)
 static int
 s_switch (self_t *self, zc_plan_t *plan, bool announce)
 {
-    zsock_send (self->writer, "sp", "APPLY", plan);
+    zc_ledger_msg_send_apply (self->writer, plan);
     if (zsock_wait (self->writer) != 0) {
         zc_log_error ("%s: ledger write failed; block %" PRId64 " not applied",
                     self->config->name, zc_block_index (plan->attach [plan->attach_count - 1]));
@@ -330,9 +330,7 @@ s_flush_txs (self_t *self)
     char *held = (char *) malloc (count * ZC_HASH_HEX + 1);
     size_t held_count = 0;
     if (count > 0) {
-        char text [24];
-        snprintf (text, sizeof text, "%zu", count);
-        zsock_send (self->writer, "sps", "POOL", fresh, text);
+        zc_ledger_msg_send_pool (self->writer, fresh, count);
         stored = zsock_wait (self->writer) == 0;
     }
     //  Verified and durable: the listener may drop relayed copies unparsed.
@@ -559,24 +557,34 @@ s_handle_block (self_t *self, uint32_t conn, const char *address, const char *pe
 static void
 s_handle_miner (self_t *self)
 {
-    char *command = NULL, *hash = NULL;
-    uint64_t job_id = 0, nonce = 0;
-    if (zsock_recv (self->miner, "s88s", &command, &job_id, &nonce, &hash) == 0
-    &&  command && streq (command, "FOUND") && self->job && job_id == self->job_id) {
+    bool malformed = false;
+    zc_mine_msg_t *msg = zc_mine_msg_recv (self->miner, &malformed);
+    if (!msg || zc_mine_msg_id (msg) != ZC_MINE_FOUND) {
+        if (msg || malformed)
+            zc_log_error ("%s: validator: bug: unexpected miner command %s", self->config->name,
+                        msg? zc_mine_msg_name (zc_mine_msg_id (msg)): "(malformed)");
+        zc_mine_msg_destroy (&msg);
+        return;
+    }
+    uint64_t nonce = zc_mine_msg_nonce (msg);
+    const char *hash = zc_mine_msg_hash (msg);
+    if (self->job && zc_mine_msg_job_id (msg) == self->job_id) {
         zc_block_t *block = self->job;
         self->job = NULL;
         //  The pool's hash is checked once the slow way before it is
         //  signed: a wrong one would be refused by every peer
-        zc_block_seal (block, nonce, hash, self->config->node_id, self->keys);
         char check [ZC_HASH_HEX + 1];
-        zc_block_compute_hash (block, check);
-        if (strcmp (check, hash) != 0 || !zc_hash_meets (check, self->config->difficulty)) {
+        bool sealed = zc_block_seal (block, nonce, hash, self->config->node_id,
+                                     self->keys) == 0;
+        if (sealed)
+            zc_block_compute_hash (block, check);
+        if (!sealed || strcmp (check, hash) != 0
+        ||  !zc_hash_meets (check, self->config->difficulty)) {
             zc_log_error ("%s: miner pool reported a wrong hash for nonce %" PRIu64,
                         self->config->name, nonce);
             zc_block_destroy (&block);
             s_mine_next (self);
-            zstr_free (&command);
-            zstr_free (&hash);
+            zc_mine_msg_destroy (&msg);
             return;
         }
         zc_plan_t *plan = NULL;
@@ -589,8 +597,7 @@ s_handle_miner (self_t *self)
             s_mine_next (self);
         }
     }
-    zstr_free (&command);
-    zstr_free (&hash);
+    zc_mine_msg_destroy (&msg);
 }
 
 //  get_blocks: main-chain blocks from an index, bounded in count and bytes.
@@ -626,7 +633,7 @@ s_handle_get_blocks (self_t *self, uint32_t conn, int64_t from, int64_t limit)
             break;
     }
     zchunk_extend (reply, "],\"type\":\"blocks\"}", 18);
-    zsock_send (self->answers, "s4b", "REPLY", conn, zchunk_data (reply), zchunk_size (reply));
+    zc_link_send_reply (self->answers, conn, zchunk_data (reply), zchunk_size (reply));
     zchunk_destroy (&reply);
 }
 

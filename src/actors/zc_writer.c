@@ -11,22 +11,26 @@
     peers, clients or the gateway before it is in the file.  After each
     commit the writer publishes what changed for the notifier.
 
-    Pipe protocol (from the validator):
-        OPEN path [outbox]      -> signal 0, or -1 if the file cannot be used;
-                                with "outbox", every change also writes its
+    Pipe protocol (from the validator), sent and received by zc_ledger_msg
+    (typed, shared by both ends):
+        OPEN path outbox        -> signal 0, or 1 if the file cannot be used;
+                                with outbox, every change also writes its
                                 block notices to the outbox table (issue 9)
         APPLY plan              zc_plan_t * (borrowed until the signal)
-                                -> signal 0, or -1 if nothing was written
+                                -> signal 0, or 1 if nothing was written
         POOL txs count          zc_tx_t ** (borrowed until the signal): keep
                                 transactions about to be acknowledged, in
-                                one SQL transaction -> signal 0/-1
+                                one SQL transaction -> signal 0/1
         $TERM                   ends the actor
+    A malformed command (a bug) is logged and answered with signal 1, so
+    its sender, waiting, learns it failed.
 
-    PUB socket bound at zc_endpoint ("ledger", name), after each commit:
+    PUB socket bound at zc_endpoint ("ledger", name), after each commit
+    (zc_ledger_msg events):
         ROLLED_BACK index hash tx_ids           one per block taken off
         COMMITTED index hash miner_id timestamp tx_ids
                                                 one per block added
-    tx_ids is the block's transaction ids joined by commas.
+    tx_ids is the block's transaction ids, back to back.
     =========================================================================
 */
 
@@ -69,74 +73,45 @@ s_self_destroy (self_t **self_p)
     }
 }
 
-//  The block's transaction ids joined by commas.  Caller frees.
-static char *
-s_tx_ids (zc_block_t *block)
-{
-    size_t count = zc_block_tx_count (block);
-    char *ids = (char *) malloc (count * (ZC_HASH_HEX + 1) + 1);
-    size_t used = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (i)
-            ids [used++] = ',';
-        memcpy (ids + used, zc_tx_id (zc_block_tx (block, i)), ZC_HASH_HEX);
-        used += ZC_HASH_HEX;
-    }
-    ids [used] = 0;
-    return ids;
-}
-
 //  Publishes a committed change, removals first.
 static void
 s_publish (self_t *self, zc_plan_t *plan)
 {
-    for (size_t i = plan->detach_count; i-- > 0; ) {
-        zc_block_t *block = plan->detach [i];
-        char *ids = s_tx_ids (block);
-        zsock_send (self->events, "s8ss", "ROLLED_BACK", (uint64_t) zc_block_index (block),
-                    zc_block_hash (block), ids);
-        free (ids);
-    }
-    for (size_t i = 0; i < plan->attach_count; i++) {
-        zc_block_t *block = plan->attach [i];
-        char *ids = s_tx_ids (block);
-        zsock_send (self->events, "s8ssss", "COMMITTED", (uint64_t) zc_block_index (block),
-                    zc_block_hash (block), zc_block_miner_id (block),
-                    zc_block_timestamp (block), ids);
-        free (ids);
-    }
+    for (size_t i = plan->detach_count; i-- > 0; )
+        zc_ledger_msg_send_rolled_back (self->events, plan->detach [i]);
+    for (size_t i = 0; i < plan->attach_count; i++)
+        zc_ledger_msg_send_committed (self->events, plan->attach [i]);
 }
 
 //  Handles one command from the validator.
 static void
 s_self_handle_pipe (self_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->pipe);
-    char *command = msg? zmsg_popstr (msg): NULL;
-    if (!command || streq (command, "$TERM"))
-        self->terminated = true;
+    bool malformed = false;
+    zc_ledger_msg_t *msg = zc_ledger_msg_recv (self->pipe, &malformed);
+    zc_ledger_msg_id_t id = msg? zc_ledger_msg_id (msg): ZC_LEDGER_TERM;
+    if (malformed) {
+        zc_log_error ("%s: writer: bug: malformed command", self->name);
+        zsock_signal (self->pipe, 1);
+    }
     else
-    if (streq (command, "OPEN")) {
-        char *path = zmsg_popstr (msg);
-        char *outbox = zmsg_popstr (msg);
+    if (id == ZC_LEDGER_TERM)
+        self->terminated = true;        //  $TERM, or interrupted
+    else
+    if (id == ZC_LEDGER_OPEN) {
         char *error = NULL;
         zc_ledger_destroy (&self->ledger);
-        self->ledger = path? zc_ledger_open (path, &error): NULL;
-        if (self->ledger && outbox && streq (outbox, "outbox"))
+        self->ledger = zc_ledger_open (zc_ledger_msg_path (msg), &error);
+        if (self->ledger && zc_ledger_msg_outbox (msg))
             zc_ledger_set_outbox (self->ledger, true);
-        zstr_free (&outbox);
         if (!self->ledger)
             zc_log_error ("%s: cannot open ledger %s", self->name, error? error: "(no path)");
         zsock_signal (self->pipe, self->ledger? 0: 1);
-        zstr_free (&path);
         zstr_free (&error);
     }
     else
-    if (streq (command, "APPLY")) {
-        zframe_t *frame = zmsg_pop (msg);
-        zc_plan_t *plan = NULL;
-        if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&plan, zframe_data (frame), sizeof (void *));
+    if (id == ZC_LEDGER_APPLY) {
+        zc_plan_t *plan = zc_ledger_msg_plan (msg);
         int rc = -1;
         if (plan && self->ledger)
             rc = zc_ledger_replace (self->ledger, plan->fork_height,
@@ -144,25 +119,20 @@ s_self_handle_pipe (self_t *self)
         if (rc == 0)
             s_publish (self, plan);
         zsock_signal (self->pipe, rc == 0? 0: 1);
-        zframe_destroy (&frame);
     }
     else
-    if (streq (command, "POOL")) {
-        zframe_t *frame = zmsg_pop (msg);
-        char *count = zmsg_popstr (msg);
-        zc_tx_t **txs = NULL;
-        if (frame && zframe_size (frame) == sizeof (void *))
-            memcpy (&txs, zframe_data (frame), sizeof (void *));
-        int rc = txs && count && self->ledger?
-                 zc_ledger_pool_add (self->ledger, txs, (size_t) atoll (count)): -1;
+    if (id == ZC_LEDGER_POOL) {
+        zc_tx_t **txs = zc_ledger_msg_txs (msg);
+        int rc = txs && self->ledger?
+                 zc_ledger_pool_add (self->ledger, txs, zc_ledger_msg_count (msg)): -1;
         zsock_signal (self->pipe, rc == 0? 0: 1);
-        zframe_destroy (&frame);
-        zstr_free (&count);
     }
-    else
-        zc_log_error ("%s: writer: unknown command %s", self->name, command);
-    zstr_free (&command);
-    zmsg_destroy (&msg);
+    else {
+        zc_log_error ("%s: writer: bug: unexpected command %s", self->name,
+                    zc_ledger_msg_name (id));
+        zsock_signal (self->pipe, 1);
+    }
+    zc_ledger_msg_destroy (&msg);
 }
 
 void

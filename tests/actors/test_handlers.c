@@ -56,33 +56,29 @@ static void
 s_drain (zsock_t *bridge, uint32_t conn, s_answer_t *answer)
 {
     memset (answer, 0, sizeof *answer);
-    zmsg_t *msg;
-    while ((msg = zmsg_recv (bridge))) {
-        char *command = zmsg_popstr (msg);
-        char *target = zmsg_popstr (msg);
-        zframe_t *body = zmsg_pop (msg);
-        ck_assert_ptr_nonnull (command);
-        size_t size = body? zframe_size (body): 0;
+    zc_link_msg_t *msg;
+    bool malformed = false;
+    while ((msg = zc_link_recv (bridge, &malformed))) {
+        const char *command = zc_link_msg_name (zc_link_msg_id (msg));
+        size_t size = zc_link_msg_size (msg);
         if (size)
-            ck_assert_msg (zc_json_check ((char *) zframe_data (body), size, NULL) == NULL,
+            ck_assert_msg (zc_json_check (zc_link_msg_data (msg), size, NULL) == NULL,
                            "%s body is not strict JSON", command);
-        if (streq (command, "SEND")) {
+        if (zc_link_msg_id (msg) == ZC_LINK_SEND) {
             answer->sends++;
             free (answer->last_send);
-            answer->last_send = body? zframe_strdup (body): NULL;
+            answer->last_send = strndup (zc_link_msg_data (msg), size);
         }
         else
-        if (target && strtoul (target, NULL, 10) == conn) {
+        if (zc_link_msg_conn (msg) == conn) {
             snprintf (answer->command, sizeof answer->command, "%s", command);
             free (answer->body);
-            answer->body = size? zframe_strdup (body): NULL;
+            answer->body = size? strndup (zc_link_msg_data (msg), size): NULL;
             answer->size = size;
         }
-        zframe_destroy (&body);
-        zstr_free (&command);
-        zstr_free (&target);
-        zmsg_destroy (&msg);
+        zc_link_msg_destroy (&msg);
     }
+    ck_assert (!malformed);
 }
 
 //  Frees whatever the listener passed to its validator.

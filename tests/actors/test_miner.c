@@ -44,21 +44,20 @@ s_reference_hash (const char *preimage, uint64_t nonce, char *out)
 static void
 s_mine_and_check (zactor_t *miner, const char *preimage, int difficulty, uint64_t job_id)
 {
-    zsock_send (miner, "s8is", "JOB", job_id, difficulty, preimage);
+    ck_assert_int_eq (zc_mine_msg_send_job (miner, job_id, difficulty, preimage), 0);
     zsock_set_rcvtimeo (miner, 60000);
-    char *command = NULL, *hash = NULL;
-    uint64_t found_job = 0, nonce = 0;
-    int rc = zsock_recv (miner, "s88s", &command, &found_job, &nonce, &hash);
-    ck_assert_int_eq (rc, 0);
-    ck_assert_ptr_nonnull (command);
-    ck_assert_str_eq (command, "FOUND");
-    ck_assert_uint_eq (found_job, job_id);
+    bool malformed = true;
+    zc_mine_msg_t *found = zc_mine_msg_recv (miner, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (found);
+    ck_assert_int_eq (zc_mine_msg_id (found), ZC_MINE_FOUND);
+    ck_assert_uint_eq (zc_mine_msg_job_id (found), job_id);
+    const char *hash = zc_mine_msg_hash (found);
     char expected [65];
-    s_reference_hash (preimage, nonce, expected);
+    s_reference_hash (preimage, zc_mine_msg_nonce (found), expected);
     ck_assert_str_eq (hash, expected);
     ck_assert (zc_hash_meets (hash, difficulty));
-    zstr_free (&command);
-    zstr_free (&hash);
+    zc_mine_msg_destroy (&found);
 }
 
 //  Preimages of every tail length 0..63 mod 64: one final block when the
@@ -99,10 +98,14 @@ END_TEST
 static int
 s_busy (zactor_t *miner)
 {
-    zstr_send (miner, "STATS");
-    uint64_t hashes = 0;
-    int busy = -1;
-    zsock_recv (miner, "8i", &hashes, &busy);
+    ck_assert_int_eq (zc_mine_msg_send_stats (miner), 0);
+    bool malformed = true;
+    zc_mine_msg_t *stats = zc_mine_msg_recv (miner, &malformed);
+    ck_assert (!malformed);
+    ck_assert_ptr_nonnull (stats);
+    ck_assert_int_eq (zc_mine_msg_id (stats), ZC_MINE_STATS_REPLY);
+    int busy = zc_mine_msg_busy (stats);
+    zc_mine_msg_destroy (&stats);
     return busy;
 }
 
@@ -111,12 +114,12 @@ START_TEST (test_stop_reaches_threads)
 {
     int threads = 2;
     zactor_t *miner = s_pool_new (threads, -1);
-    zsock_send (miner, "s8is", "JOB", (uint64_t) 1, 64, "never met");
+    zc_mine_msg_send_job (miner, 1, 64, "never met");
     int64_t deadline = zclock_mono () + 10000;
     while (s_busy (miner) != threads && zclock_mono () < deadline)
         zclock_sleep (1);
     ck_assert_int_eq (s_busy (miner), threads);
-    zstr_send (miner, "STOP");
+    zc_mine_msg_send_stop (miner);
     deadline = zclock_mono () + 10000;
     while (s_busy (miner) != 0 && zclock_mono () < deadline)
         zclock_sleep (1);
@@ -131,7 +134,7 @@ START_TEST (test_term_while_mining)
 {
     int threads = 2;
     zactor_t *miner = s_pool_new (threads, -1);
-    zsock_send (miner, "s8is", "JOB", (uint64_t) 1, 64, "never met");
+    zc_mine_msg_send_job (miner, 1, 64, "never met");
     int64_t deadline = zclock_mono () + 10000;
     while (s_busy (miner) != threads && zclock_mono () < deadline)
         zclock_sleep (1);
@@ -185,18 +188,22 @@ START_TEST (test_first_winning_nonce)
                 continue;
             for (int threads = 1; threads <= 4; threads += 3) {
                 zactor_t *miner = s_pool_new (threads, kernel);
-                zstr_send (miner, "KERNEL");
-                char *name = NULL;
-                int lanes = 0;
-                ck_assert_int_eq (zsock_recv (miner, "si", &name, &lanes), 0);
-                ck_assert_str_eq (name, zc_pow_kernel_name (kernel));
-                zstr_free (&name);
-                zsock_send (miner, "s8is", "JOB", (uint64_t) 9, difficulty, preimage);
+                zc_mine_msg_send_kernel (miner);
+                bool malformed = true;
+                zc_mine_msg_t *reply = zc_mine_msg_recv (miner, &malformed);
+                ck_assert_ptr_nonnull (reply);
+                ck_assert_int_eq (zc_mine_msg_id (reply), ZC_MINE_KERNEL_REPLY);
+                ck_assert_str_eq (zc_mine_msg_kernel_name (reply), zc_pow_kernel_name (kernel));
+                ck_assert_int_eq (zc_mine_msg_lanes (reply), zc_pow_kernel_lanes (kernel));
+                zc_mine_msg_destroy (&reply);
+                zc_mine_msg_send_job (miner, 9, difficulty, preimage);
                 zsock_set_rcvtimeo (miner, 60000);
-                char *command = NULL, *hash = NULL;
-                uint64_t job = 0, nonce = 0;
-                ck_assert_int_eq (zsock_recv (miner, "s88s", &command, &job, &nonce, &hash), 0);
-                ck_assert_str_eq (command, "FOUND");
+                reply = zc_mine_msg_recv (miner, &malformed);
+                ck_assert_ptr_nonnull (reply);
+                ck_assert_int_eq (zc_mine_msg_id (reply), ZC_MINE_FOUND);
+                ck_assert_uint_eq (zc_mine_msg_job_id (reply), 9);
+                uint64_t nonce = zc_mine_msg_nonce (reply);
+                const char *hash = zc_mine_msg_hash (reply);
                 if (nonce != expected)
                     ck_abort_msg ("length %zu, kernel %s, %d threads: nonce %" PRIu64
                                   ", brute force %" PRIu64, lengths [i],
@@ -204,8 +211,7 @@ START_TEST (test_first_winning_nonce)
                 char reference [65];
                 s_reference_hash (preimage, nonce, reference);
                 ck_assert_str_eq (hash, reference);
-                zstr_free (&command);
-                zstr_free (&hash);
+                zc_mine_msg_destroy (&reply);
                 zactor_destroy (&miner);
             }
         }

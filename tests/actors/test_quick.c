@@ -68,15 +68,14 @@ s_stop (s_gateway_t *self)
 static void
 s_expect_handed_on (s_gateway_t *self, const char *request)
 {
-    zmsg_t *msg = zmsg_recv (self->link);
+    bool malformed = true;
+    zc_link_msg_t *msg = zc_link_recv (self->link, &malformed);
+    ck_assert (!malformed);
     ck_assert_ptr_nonnull (msg);
-    char *command = zmsg_popstr (msg);
-    ck_assert_str_eq (command, "MSG");
-    zframe_t *body = zmsg_last (msg);
-    ck_assert_uint_eq (zframe_size (body), strlen (request));
-    ck_assert (memcmp (zframe_data (body), request, strlen (request)) == 0);
-    free (command);
-    zmsg_destroy (&msg);
+    ck_assert_int_eq (zc_link_msg_id (msg), ZC_LINK_MSG);
+    ck_assert_uint_eq (zc_link_msg_size (msg), strlen (request));
+    ck_assert (memcmp (zc_link_msg_data (msg), request, strlen (request)) == 0);
+    zc_link_msg_destroy (&msg);
 }
 
 START_TEST (test_health_answered_by_the_bridge)
