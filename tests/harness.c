@@ -127,25 +127,52 @@ harness_print_logs (void)
         harness_print_tail (s_harness.procs [i].name, s_harness.procs [i].log);
 }
 
-//  A loopback TCP port that nothing listens on now: bind port 0 and ask
-//  the kernel which it gave.  Never the same port twice in one test.
+//  The first port of the kernel's ephemeral range (what outgoing
+//  connections are given), or 32768 if it cannot be read.
+static int
+s_ephemeral_low (void)
+{
+    int low = 32768, high = 0;
+    FILE *file = fopen ("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (file) {
+        if (fscanf (file, "%d %d", &low, &high) != 2)
+            low = 32768;
+        fclose (file);
+    }
+    return low;
+}
+
+//  A loopback TCP port that nothing listens on now, never the same twice
+//  in one test.  Drawn at random from below the kernel's ephemeral range
+//  when there is room there: a port the kernel picked (bind to port 0)
+//  could be handed to another test's outgoing connection before our
+//  daemon binds it, which once made a node fail to start with "address
+//  already in use" while two suites ran side by side.
 int
 harness_free_port (void)
 {
-    for (int attempt = 0; attempt < 100; attempt++) {
+    static unsigned int seed;
+    if (!seed)
+        seed = (unsigned int) getpid () ^ (unsigned int) time (NULL);
+    int low = 20000, high = s_ephemeral_low () - 1;
+    bool below = high - low >= 1000;
+    for (int attempt = 0; attempt < 1000; attempt++) {
         int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         ck_assert_int_ge (fd, 0);
         struct sockaddr_in addr;
         memset (&addr, 0, sizeof addr);
         addr.sin_family = AF_INET;
         addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-        addr.sin_port = 0;
+        addr.sin_port = below? htons ((uint16_t) (low + rand_r (&seed) % (high - low + 1))): 0;
         socklen_t length = sizeof addr;
         int rc = bind (fd, (struct sockaddr *) &addr, sizeof addr);
         if (rc == 0)
             rc = getsockname (fd, (struct sockaddr *) &addr, &length);
+        int error = errno;
         close (fd);
-        ck_assert_msg (rc == 0, "cannot bind a loopback port: %s", strerror (errno));
+        if (rc != 0 && below && error == EADDRINUSE)
+            continue;                   //  taken: draw again
+        ck_assert_msg (rc == 0, "cannot bind a loopback port: %s", strerror (error));
         int port = ntohs (addr.sin_port);
         bool taken = false;
         for (size_t i = 0; i < s_harness.port_count; i++)

@@ -70,7 +70,9 @@ used_ports=" "
 free_port () {
     local port
     while true; do
-        port=$(( 20000 + RANDOM % 30000 ))
+        #   below the kernel's ephemeral range (32768 on), which other
+        #   tests' outgoing connections draw from
+        port=$(( 20000 + RANDOM % 12000 ))
         case "$used_ports" in *" $port "*) continue ;; esac
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             used_ports="$used_ports$port "
