@@ -385,11 +385,75 @@ s_busy (self_t *self)
 }
 
 //  One whole message from a connection.
+//  True if the id of ZC_HASH_HEX characters at text is a valid hash this
+//  node holds.
+static bool
+s_held_at (self_t *self, const char *text)
+{
+    char id [ZC_HASH_HEX + 1];
+    memcpy (id, text, ZC_HASH_HEX);
+    id [ZC_HASH_HEX] = 0;
+    return zc_hash_valid (id) && zc_seen_has (self->seen, id);
+}
+
+//  A relay this node already holds, told apart before it is read (issue
+//  11): each node relays what it takes to every peer, so a node gets each
+//  transaction and block from up to every peer, and reading every copy
+//  (strict UTF-8, a JSON tree) cost more than the copy it keeps.  Our
+//  nodes write relays in JCS form, so the claims sit at fixed places:
+//      {"transactions":[...],"tx_ids":["ID",...],"type":"new_transactions"}
+//      {"data":{"current_hash":"ID",...},"node_id":...,"type":"new_block"}
+//  A relay whose every claimed id is held carries nothing new, whatever
+//  else it holds: an id is the hash of the whole object, so a copy under
+//  a held id is that object or a forgery that could never replace it (the
+//  same rule as for each item below, once read).  Scanning is bounded by
+//  the message; anything not exactly in this form is read in full.
+static bool
+s_relay_held (self_t *self, const char *data, size_t size)
+{
+    static const char txs_tail [] = "],\"type\":\"new_transactions\"}";
+    static const char ids_key [] = "\"tx_ids\":[";
+    static const char block_head [] = "{\"data\":{\"current_hash\":\"";
+    static const char block_tail [] = ",\"type\":\"new_block\"}";
+    size_t tail = sizeof txs_tail - 1;
+    if (size > tail && memcmp (data + size - tail, txs_tail, tail) == 0) {
+        //  Back from the end: "ID" (,"ID")* after "tx_ids":[
+        size_t end = size - tail, ids = 0;
+        while (end >= ZC_HASH_HEX + 2 && data [end - 1] == '"'
+        &&     data [end - ZC_HASH_HEX - 2] == '"') {
+            if (!s_held_at (self, data + end - ZC_HASH_HEX - 1))
+                return false;
+            ids++;
+            end -= ZC_HASH_HEX + 2;
+            if (end > 0 && data [end - 1] == ',')
+                end--;
+            else
+                break;
+        }
+        size_t key = sizeof ids_key - 1;
+        return ids > 0 && end >= key && memcmp (data + end - key, ids_key, key) == 0;
+    }
+    size_t head = sizeof block_head - 1;
+    tail = sizeof block_tail - 1;
+    return size > head + ZC_HASH_HEX + tail
+        && memcmp (data, block_head, head) == 0
+        && data [head + ZC_HASH_HEX] == '"'
+        && memcmp (data + size - tail, block_tail, tail) == 0
+        && s_held_at (self, data + head);
+}
+
 static void
 s_handle_message (void *arg, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
     self_t *self = (self_t *) arg;
+    if (s_relay_held (self, data, size)) {
+        s_peer_t *from = s_peer_lookup (self, address);
+        if (from)
+            from->answered = true;
+        zc_link_done (self->bridge, conn);
+        return;
+    }
     char reason [ZC_JSON_ERROR_MAX];
     cJSON *message = zc_json_read (data, size, reason, sizeof reason);
     if (!message) {

@@ -387,6 +387,95 @@ START_TEST (test_block_interval)
 }
 END_TEST
 
+//  A relay in our nodes' own (JCS) form whose every claimed id is held is
+//  dropped before it is even read: with the rest of it not JSON at all it
+//  gets no error (the ping after it is the first answer), where the same
+//  bytes under an id not held are read, and refused as not JSON.  The same
+//  for a new_block under a held hash.
+static cJSON *
+s_raw_then_ping (zc_client_t *client, const char *text)
+{
+    char *line = zsys_sprintf ("%s\n{\"type\":\"ping\"}\n", text);
+    ck_assert_int_eq (zc_client_send_raw (client, line, strlen (line)), 0);
+    free (line);
+    cJSON *reply = zc_client_recv (client, S_REPLY_MS);
+    ck_assert_ptr_nonnull (reply);
+    return reply;
+}
+
+static void
+s_expect_first (zc_client_t *client, const char *text, const char *type)
+{
+    cJSON *reply = s_raw_then_ping (client, text);
+    ck_assert_msg (streq (harness_string (reply, "type"), type),
+                   "expected %s first after %.60s..., got %s", type, text,
+                   harness_string (reply, "type"));
+    if (streq (type, "error")) {            //  then the pong
+        cJSON_Delete (reply);
+        reply = zc_client_recv (client, S_REPLY_MS);
+        ck_assert_ptr_nonnull (reply);
+        ck_assert_str_eq (harness_string (reply, "type"), "pong");
+    }
+    cJSON_Delete (reply);
+}
+
+START_TEST (test_relays_dropped_unread)
+{
+    harness_node_t node;
+    s_start (&node);
+    zc_keys_t *keys = zc_keys_new ();
+    zc_tx_t *tx = s_tx (keys, "held, unread");
+    zc_client_t *client = zc_client_new (node.address, ZC_FRAMING_LINE, NULL);
+    ck_assert_ptr_nonnull (client);
+    char *message = s_submit (client, tx);
+    ck_assert_str_eq (message, "Mining started");
+    free (message);
+    char unknown [ZC_HASH_HEX + 1];
+    zc_sha256_hex ("not held", 8, unknown);
+
+    const char *form = "{\"transactions\":[not JSON at all],\"tx_ids\":[\"%s\"],"
+                       "\"type\":\"new_transactions\"}";
+    char *held = zsys_sprintf (form, zc_tx_id (tx));
+    char *unheld = zsys_sprintf (form, unknown);
+    s_expect_first (client, held, "pong");
+    s_expect_first (client, unheld, "error");
+    //  Every id must be held: one held and one not is read
+    char *mixed = zsys_sprintf ("{\"transactions\":[not JSON],\"tx_ids\":[\"%s\",\"%s\"],"
+                                "\"type\":\"new_transactions\"}", zc_tx_id (tx), unknown);
+    s_expect_first (client, mixed, "error");
+
+    //  Blocks: once the node has mined the transaction, its hash is held
+    cJSON *status = NULL;
+    int64_t deadline = harness_now_ms () + S_LOG_MS;
+    while (harness_now_ms () < deadline) {
+        status = harness_status (node.address, S_REPLY_MS);
+        if (status && harness_number (status, "height") >= 1)
+            break;
+        cJSON_Delete (status);
+        status = NULL;
+        harness_nap (HARNESS_POLL_MS);
+    }
+    ck_assert_msg (status, "the node mined no block");
+    const char *block_form = "{\"data\":{\"current_hash\":\"%s\",garbage},\"node_id\":\"x\","
+                             "\"type\":\"new_block\"}";
+    char *block_held = zsys_sprintf (block_form, harness_string (status, "tip_hash"));
+    char *block_unheld = zsys_sprintf (block_form, unknown);
+    cJSON_Delete (status);
+    s_expect_first (client, block_held, "pong");
+    s_expect_first (client, block_unheld, "error");
+
+    free (held);
+    free (unheld);
+    free (mixed);
+    free (block_held);
+    free (block_unheld);
+    zc_client_destroy (&client);
+    zc_tx_destroy (&tx);
+    zc_keys_destroy (&keys);
+    harness_nodes_free (&node, 1);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -394,6 +483,7 @@ main (void)
     TCase *tcase = harness_tcase (suite, "duplicates", 120);
     tcase_add_test (tcase, test_forged_copy_first);
     tcase_add_test (tcase, test_duplicates_dropped_unparsed);
+    tcase_add_test (tcase, test_relays_dropped_unread);
     tcase = harness_tcase (suite, "capacity", 300);
     tcase_add_test (tcase, test_busy_refused_at_once);
     tcase = harness_tcase (suite, "mining", 120);
