@@ -378,10 +378,20 @@ s_conn_drain (self_t *self, s_conn_t *conn)
 
 //  A POST's life after it is sent: shut our side, then wait for the
 //  receiver to close its own (or for S_POST_MSECS); true if it closed.
+//  A reset ends it at once, as not delivered: the receiver may not have
+//  read it.  (It once left the post open for good: read closed, nothing to
+//  send, no event to come, so its sender waited for ever; seen when the
+//  server was stopped with posts of several nodes on their way.)
 static bool
 s_conn_post_progress (self_t *self, s_conn_t *conn)
 {
-    if (!conn->post || conn->connecting || conn->closing || s_conn_unsent (conn) > 0)
+    if (!conn->post || conn->connecting)
+        return false;
+    if (conn->closing) {
+        s_conn_close (self, conn);      //  DOWN
+        return true;
+    }
+    if (s_conn_unsent (conn) > 0)
         return false;
     if (!conn->shut_at) {
         shutdown (conn->fd, SHUT_WR);

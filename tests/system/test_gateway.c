@@ -873,8 +873,9 @@ END_TEST
 //  The gateway's posts to the server (issue 11): one at a time per node,
 //  in that node's seq order, different nodes' side by side.  The test is
 //  the server: it holds the first post it gets open, and checks that other
-//  nodes' notices keep coming while no second one of that node does, and
-//  that the held node's next notices follow once it is closed.
+//  nodes' notices keep coming while no second one of that node does; then
+//  it resets that connection, and the held notice, which the gateway cannot
+//  know was read, must be posted again, and the node's next ones follow.
 
 #define S_POSTS_MAX     256         //  posts this server follows at once
 
@@ -898,6 +899,7 @@ typedef struct {
     int64_t others_index;           //  highest block_index among those
     int after;                      //  notices of the held key after release
     int64_t after_index;            //  highest block_index among those
+    bool reposted;                  //  the held notice came again after the reset
 } s_server_t;
 
 //  A whole notice from a post: checks that its key's seqs only grow, and
@@ -920,6 +922,10 @@ s_server_notice (s_server_t *server, s_post_t *post)
         snprintf (server->keys [k], sizeof server->keys [k], "%s", key);
         server->key_count++;
     }
+    else
+    if (*server->held_key && streq (key, server->held_key) && server->held < 0
+    &&  seq == server->held_seq && !server->reposted)
+        server->reposted = true;        //  the reset one, again
     else
         ck_assert_msg (seq > server->last_seq [k], "a node's notices came out of seq order");
     server->last_seq [k] = seq;
@@ -1051,14 +1057,18 @@ START_TEST (test_posts_per_node)
         s_server_pump (server, 50);
     ck_assert_int_eq (server->after, 0);
 
-    //  Closed: the held node's next notices follow, in its seq order
+    //  Reset (not closed): the held notice is posted again, then the
+    //  node's next notices follow, in its seq order
+    struct linger reset = { .l_onoff = 1, .l_linger = 0 };
+    ck_assert_int_eq (setsockopt (server->held, SOL_SOCKET, SO_LINGER, &reset, sizeof reset), 0);
     close (server->held);
     server->held = -1;
     deadline = harness_now_ms () + S_CONFIRM_MS;
-    while (server->after_index < 2 && harness_now_ms () < deadline)
+    while ((server->after_index < 2 || !server->reposted) && harness_now_ms () < deadline)
         s_server_pump (server, 100);
+    ck_assert_msg (server->reposted, "a post the server reset was never posted again");
     ck_assert_msg (server->after_index >= 2,
-                   "the held node's later notices never came once its post was closed");
+                   "the held node's later notices never came once its post was reset");
 
     for (size_t i = 0; i < server->count; i++)
         if (server->posts [i].fd >= 0)
