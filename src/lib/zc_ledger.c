@@ -187,7 +187,11 @@ zc_ledger_open (const char *path, char **error_p)
         sqlite3_busy_timeout (self->db, 5000);
     if (rc != SQLITE_OK
     ||  s_exec (self, "PRAGMA journal_mode=WAL") != 0
-    ||  s_exec (self, "PRAGMA synchronous=NORMAL") != 0
+    //  Each commit is on the disk before it returns (the WAL is synced):
+    //  what a node acknowledges survives the machine failing, not only the
+    //  process.  NORMAL synced only at checkpoints; FULL cost 6 % of the
+    //  50-client rate and 0.4 ms of a lone client's acknowledgement (issue 11)
+    ||  s_exec (self, "PRAGMA synchronous=FULL") != 0
     ||  s_exec (self, s_schema) != 0
     ||  s_prepare (self, "INSERT INTO blocks (\"index\", timestamp, prev_hash,"
                    " current_hash, nonce, miner_id, signature, public_key_pem)"

@@ -67,9 +67,9 @@ zc_spool_open (const char *path, char **error_p)
     char *message = NULL;
     if (sqlite3_open (path, &self->db) != SQLITE_OK
     ||  sqlite3_exec (self->db, "PRAGMA journal_mode=WAL", NULL, NULL, &message) != SQLITE_OK
-    //  As the ledger: a commit survives the process being killed without an
-    //  fsync each, which would stall the gateway's clients behind the disk
-    ||  sqlite3_exec (self->db, "PRAGMA synchronous=NORMAL", NULL, NULL, &message) != SQLITE_OK
+    //  As the ledger: a notice acknowledged to its node is on the disk, not
+    //  only in the system's cache (the node then forgets it)
+    ||  sqlite3_exec (self->db, "PRAGMA synchronous=FULL", NULL, NULL, &message) != SQLITE_OK
     ||  sqlite3_exec (self->db, s_schema, NULL, NULL, &message) != SQLITE_OK
     ||  !s_prepare (self, "BEGIN IMMEDIATE", &self->begin)
     ||  !s_prepare (self, "COMMIT", &self->commit)

@@ -457,8 +457,12 @@ s_forgeries (s_deploy_t *deploy, const char *tx_id)
                        "the gateway acknowledged a forgery (%s)", what [i]);
         ck_assert_msg (s_server_after (deploy, forged [i], fake_tx) == 0,
                        "the server counts a forgery (%s)", what [i]);
-        ck_assert_msg (s_server_after (deploy, forged [i], tx_id) == S_NODES,
-                       "a forgery (%s) changed a genuine confirmation", what [i]);
+        //  The genuine count may move meanwhile (a node that rolls back
+        //  and re-applies the block), but only back to every node: a
+        //  forgery taken would hold it down for good
+        if (s_server_after (deploy, forged [i], tx_id) != S_NODES)
+            HARNESS_AWAIT (s_confirmed_by (deploy, tx_id) == S_NODES, S_CONFIRM_MS,
+                           "a forgery (%s) changed a genuine confirmation", what [i]);
     }
     //  Nothing forged was recorded, even sent straight to the server
     ck_assert_int_eq (s_market_int (deploy, "SELECT COUNT(*) FROM notices WHERE block_hash = ?",
@@ -477,10 +481,11 @@ s_forgeries (s_deploy_t *deploy, const char *tx_id)
     char hash_line [128];
     cJSON *hash = cJSON_GetObjectItemCaseSensitive (base, "block_hash");
     snprintf (hash_line, sizeof hash_line, "(%.16s) from node n1", hash->valuestring);
+    //  (once, or again if n1 rolled the block back and re-applied it)
     int queued = s_log_count ("gateway.log", hash_line);
-    ck_assert_int_eq (queued, 1);
+    ck_assert_int_ge (queued, 1);
     ck_assert_msg (!s_gateway_refuses (deploy, genuine), "the gateway refused a genuine notice");
-    ck_assert_int_eq (s_log_count ("gateway.log", hash_line), 1);
+    ck_assert_int_eq (s_log_count ("gateway.log", hash_line), queued);
     ck_assert_int_eq (s_server_after (deploy, genuine, tx_id), S_NODES);
     ck_assert_int_eq (s_server_after (deploy, genuine, tx_id), S_NODES);
     ck_assert_int_eq (s_market_int (deploy, s_rows_of, genuine), 1);
