@@ -161,11 +161,16 @@ void zc_link_done (zsock_t *link, uint32_t conn);
 void zc_link_error (zsock_t *link, uint32_t conn, const char *reason, bool close);
 void zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *address,
                      const char *reason);
-//  Receives one command from a bridge and hands a MSG to handler (DOWN
-//  and POSTED are dropped: for actors that open no connections).
+//  Receives one command from a bridge and hands a MSG to handler, and news
+//  of our own connections and posts (DOWN, POSTED) to news, or drops it if
+//  news is NULL (an actor that opens no connections).  Anything else is a
+//  bug, logged with name.
 typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
                                const char *data, size_t size);
-void zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg);
+typedef void (zc_link_news_fn) (void *arg, zc_link_msg_id_t id, const char *address,
+                                int64_t post);
+void zc_link_dispatch (zsock_t *link, const char *name, zc_link_msg_fn *handler,
+                       zc_link_news_fn *news, void *arg);
 
 //  =========================================================================
 //  Typed commands between a node's listener and validator (zc_msg.c):

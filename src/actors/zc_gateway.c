@@ -817,9 +817,10 @@ s_handle_transaction (self_t *self, uint32_t conn, const char *address, const cJ
 
 //  One whole message from a client, a node, or a node's answer.
 static void
-s_handle_message (self_t *self, uint32_t conn, const char *address,
+s_handle_message (void *arg, uint32_t conn, const char *address,
                   const char *data, size_t size)
 {
+    self_t *self = (self_t *) arg;
     char reason [ZC_JSON_ERROR_MAX];
     cJSON *message = zc_json_read (data, size, reason, sizeof reason);
     const cJSON *action = cJSON_GetObjectItemCaseSensitive (message, "action");
@@ -905,34 +906,26 @@ s_handle_message (self_t *self, uint32_t conn, const char *address,
     cJSON_Delete (message);
 }
 
-//  A message from the bridge: a whole message, or news of our own
-//  connections: DOWN (to a node: its answers will not come; to the
-//  server: post again later) and POSTED (the server has the queue's head).
+//  News of our own connections from the bridge: DOWN (to a node: its
+//  answers will not come; a post to the server: post again later) and
+//  POSTED (the server has that post).
+static void
+s_handle_news (void *arg, zc_link_msg_id_t id, const char *address, int64_t post)
+{
+    self_t *self = (self_t *) arg;
+    s_node_t *node = s_node_lookup (self, address);
+    if (node && id == ZC_LINK_DOWN)
+        s_node_down (self, node);
+    else
+    if (post && self->config->server && streq (address, self->config->server))
+        s_posted (self, post, id == ZC_LINK_POSTED);
+}
+
+//  A message from the bridge: a whole message, or news.
 static void
 s_self_handle_bridge (self_t *self)
 {
-    bool malformed = false;
-    zc_link_msg_t *msg = zc_link_recv (self->bridge, &malformed);
-    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
-    if (id == ZC_LINK_MSG)
-        s_handle_message (self, zc_link_msg_conn (msg), zc_link_msg_address (msg),
-                          zc_link_msg_data (msg), zc_link_msg_size (msg));
-    else
-    if (id == ZC_LINK_DOWN || id == ZC_LINK_POSTED) {
-        const char *address = zc_link_msg_address (msg);
-        s_node_t *node = s_node_lookup (self, address);
-        if (node && id == ZC_LINK_DOWN)
-            s_node_down (self, node);
-        else
-        if (zc_link_msg_post (msg) && self->config->server
-        &&  streq (address, self->config->server))
-            s_posted (self, zc_link_msg_post (msg), id == ZC_LINK_POSTED);
-    }
-    else
-    if (msg || malformed)
-        zc_log_error ("%s: gateway: bug: unexpected bridge command %s", self->config->name,
-                    msg? zc_link_msg_name (id): "(malformed)");
-    zc_link_msg_destroy (&msg);
+    zc_link_dispatch (self->bridge, self->config->name, s_handle_message, s_handle_news, self);
 }
 
 //  Replies to clients whose nodes did not all answer in time.

@@ -309,20 +309,26 @@ zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *addr
 }
 
 //  Receives one message from a bridge and hands a whole message (MSG) to
-//  handler; news of our own connections (DOWN, POSTED) is dropped, for
-//  actors that never open connections of their own.
+//  handler and news of our own connections (DOWN, POSTED) to news; the
+//  one place an actor behind a bridge reads its link.
 void
-zc_link_dispatch (zsock_t *link, zc_link_msg_fn *handler, void *arg)
+zc_link_dispatch (zsock_t *link, const char *name, zc_link_msg_fn *handler,
+                  zc_link_news_fn *news, void *arg)
 {
     bool malformed = false;
     zc_link_msg_t *msg = zc_link_recv (link, &malformed);
-    if (msg && zc_link_msg_id (msg) == ZC_LINK_MSG)
+    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
+    if (id == ZC_LINK_MSG)
         handler (arg, zc_link_msg_conn (msg), zc_link_msg_address (msg),
                  zc_link_msg_data (msg), zc_link_msg_size (msg));
     else
-    if (malformed || (msg && zc_link_msg_id (msg) != ZC_LINK_DOWN
-                          && zc_link_msg_id (msg) != ZC_LINK_POSTED))
-        zc_log_error ("bug: unexpected bridge command %s",
-                    msg? zc_link_msg_name (zc_link_msg_id (msg)): "(malformed)");
+    if (id == ZC_LINK_DOWN || id == ZC_LINK_POSTED) {
+        if (news)
+            news (arg, id, zc_link_msg_address (msg), zc_link_msg_post (msg));
+    }
+    else
+    if (msg || malformed)
+        zc_log_error ("%s: bug: unexpected bridge command %s", name,
+                    msg? zc_link_msg_name (id): "(malformed)");
     zc_link_msg_destroy (&msg);
 }

@@ -705,27 +705,22 @@ s_self_handle_validator (self_t *self)
     zc_msg_destroy (&msg);
 }
 
-//  A message from the bridge: a whole message, or news of a connection of
-//  ours; the end of the one to the gateway concerns the notifier.
+//  News of a connection of ours: the end of the one to the gateway
+//  concerns the notifier.
+static void
+s_handle_news (void *arg, zc_link_msg_id_t id, const char *address, int64_t post)
+{
+    self_t *self = (self_t *) arg;
+    (void) post;
+    if (id == ZC_LINK_DOWN && self->config->gateway && streq (address, self->config->gateway))
+        zc_notices_msg_send_down (self->notifier);
+}
+
+//  A message from the bridge: a whole message, or news.
 static void
 s_self_handle_bridge (self_t *self)
 {
-    bool malformed = false;
-    zc_link_msg_t *msg = zc_link_recv (self->bridge, &malformed);
-    zc_link_msg_id_t id = msg? zc_link_msg_id (msg): 0;
-    if (id == ZC_LINK_MSG)
-        s_handle_message (self, zc_link_msg_conn (msg), zc_link_msg_address (msg),
-                          zc_link_msg_data (msg), zc_link_msg_size (msg));
-    else
-    if (id == ZC_LINK_DOWN) {
-        if (self->config->gateway && streq (zc_link_msg_address (msg), self->config->gateway))
-            zc_notices_msg_send_down (self->notifier);
-    }
-    else
-    if (msg || malformed)
-        zc_log_error ("%s: listener: bug: unexpected bridge command %s", self->config->name,
-                    msg? zc_link_msg_name (id): "(malformed)");
-    zc_link_msg_destroy (&msg);
+    zc_link_dispatch (self->bridge, self->config->name, s_handle_message, s_handle_news, self);
 }
 
 //  Asks every peer its status (which tells its node_id, keeps liveness,

@@ -304,7 +304,7 @@ zc_server_actor (zsock_t *pipe, void *args)
             zstr_free (&command);
         }
         else
-            zc_link_dispatch (self->bridge, s_handle_message, self);    //  START opened the market first
+            zc_link_dispatch (self->bridge, self->config->name, s_handle_message, NULL, self);    //  START opened the market first
         s_ping_unknown (self);
     }
     zpoller_destroy (&poller);

@@ -146,6 +146,36 @@ START_TEST (test_forged_copy_first)
 }
 END_TEST
 
+//  Starts a node and has it take tx (so it holds it); the client that
+//  sent it, on a line-framed connection.
+static zc_client_t *
+s_start_holding (harness_node_t *node, zc_tx_t *tx)
+{
+    s_start (node);
+    zc_client_t *client = zc_client_new (node->address, ZC_FRAMING_LINE, NULL);
+    ck_assert_ptr_nonnull (client);
+    char *message = s_submit (client, tx);
+    ck_assert_str_eq (message, "Mining started");
+    free (message);
+    return client;
+}
+
+//  The node's status once it has mined a block (caller deletes).
+static cJSON *
+s_status_mined (harness_node_t *node)
+{
+    int64_t deadline = harness_now_ms () + S_LOG_MS;
+    while (harness_now_ms () < deadline) {
+        cJSON *status = harness_status (node->address, S_REPLY_MS);
+        if (status && harness_number (status, "height") >= 1)
+            return status;
+        cJSON_Delete (status);
+        harness_nap (HARNESS_POLL_MS);
+    }
+    ck_abort_msg ("the node mined no block");
+    return NULL;
+}
+
 //  A relayed copy of a transaction the node holds is dropped before it is
 //  built: an item that is not even a transaction, relayed under a held id,
 //  leaves no "bad relayed transaction" warning; under an id not held it
@@ -153,14 +183,9 @@ END_TEST
 START_TEST (test_duplicates_dropped_unparsed)
 {
     harness_node_t node;
-    s_start (&node);
     zc_keys_t *keys = zc_keys_new ();
     zc_tx_t *tx = s_tx (keys, "held");
-    zc_client_t *client = zc_client_new (node.address, ZC_FRAMING_LINE, NULL);
-    ck_assert_ptr_nonnull (client);
-    char *message = s_submit (client, tx);
-    ck_assert_str_eq (message, "Mining started");
-    free (message);
+    zc_client_t *client = s_start_holding (&node, tx);
 
     const char *warning = "bad relayed transaction";
     ck_assert_int_eq (s_log_count (warning), 0);
@@ -180,17 +205,7 @@ START_TEST (test_duplicates_dropped_unparsed)
     //  Blocks: the node mines the transaction; a new_block claiming that
     //  block's hash with contents that are not a block is answered with
     //  nothing (done), where an unheld hash gets the block's error
-    cJSON *status = NULL;
-    int64_t deadline = harness_now_ms () + S_LOG_MS;
-    while (harness_now_ms () < deadline) {
-        status = harness_status (node.address, S_REPLY_MS);
-        if (status && harness_number (status, "height") >= 1)
-            break;
-        cJSON_Delete (status);
-        status = NULL;
-        harness_nap (HARNESS_POLL_MS);
-    }
-    ck_assert_msg (status, "the node mined no block");
+    cJSON *status = s_status_mined (&node);
     char tip [ZC_HASH_HEX + 1];
     snprintf (tip, sizeof tip, "%s", harness_string (status, "tip_hash"));
     cJSON_Delete (status);
@@ -422,14 +437,9 @@ s_expect_first (zc_client_t *client, const char *text, const char *type)
 START_TEST (test_relays_dropped_unread)
 {
     harness_node_t node;
-    s_start (&node);
     zc_keys_t *keys = zc_keys_new ();
     zc_tx_t *tx = s_tx (keys, "held, unread");
-    zc_client_t *client = zc_client_new (node.address, ZC_FRAMING_LINE, NULL);
-    ck_assert_ptr_nonnull (client);
-    char *message = s_submit (client, tx);
-    ck_assert_str_eq (message, "Mining started");
-    free (message);
+    zc_client_t *client = s_start_holding (&node, tx);
     char unknown [ZC_HASH_HEX + 1];
     zc_sha256_hex ("not held", 8, unknown);
 
@@ -445,17 +455,7 @@ START_TEST (test_relays_dropped_unread)
     s_expect_first (client, mixed, "error");
 
     //  Blocks: once the node has mined the transaction, its hash is held
-    cJSON *status = NULL;
-    int64_t deadline = harness_now_ms () + S_LOG_MS;
-    while (harness_now_ms () < deadline) {
-        status = harness_status (node.address, S_REPLY_MS);
-        if (status && harness_number (status, "height") >= 1)
-            break;
-        cJSON_Delete (status);
-        status = NULL;
-        harness_nap (HARNESS_POLL_MS);
-    }
-    ck_assert_msg (status, "the node mined no block");
+    cJSON *status = s_status_mined (&node);
     const char *block_form = "{\"data\":{\"current_hash\":\"%s\",garbage},\"node_id\":\"x\","
                              "\"type\":\"new_block\"}";
     char *block_held = zsys_sprintf (block_form, harness_string (status, "tip_hash"));
