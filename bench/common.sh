@@ -269,6 +269,15 @@ server
     sleep 0.5                           #   let every peer link come up
 }
 
+#   Prints a number from a zchain-load report: file jq-path (null if absent).
+report_value () {
+    if [ -s "$1" ]; then
+        jq -c "$2 // null" "$1"
+    else
+        echo null
+    fi
+}
+
 #   True if zchain-load exists and its --help mentions --json.
 zchain_load_ready () {
     [ -x "$zchain_load" ] && "$zchain_load" --help 2>&1 | grep -q -- '--json'

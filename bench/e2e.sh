@@ -25,15 +25,6 @@ rate=${E2E_RATE:-2000}
 seconds=${E2E_SECONDS:-10}
 clients=${E2E_CLIENTS:-500}
 
-#   Prints a number from a zchain-load report: file jq-path (null if absent).
-report_value () {
-    if [ -s "$1" ]; then
-        jq -c "$2 // null" "$1"
-    else
-        echo null
-    fi
-}
-
 #   Runs one difficulty; appends figures to FIGURES and details to DETAILS.
 run_difficulty () {
     local difficulty=$1 figures=$2 details=$3

@@ -72,15 +72,6 @@ run_load () {
     tail -n 4 "$json.out" >&2
 }
 
-#   Prints a number from a zchain-load report: file jq-path (null if absent).
-report_value () {
-    if [ -s "$1" ]; then
-        jq -c "$2 // null" "$1"
-    else
-        echo null
-    fi
-}
-
 #   Runs every case and writes gateway.json.
 main () {
     bench_init

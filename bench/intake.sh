@@ -29,15 +29,6 @@ source "$(dirname "$0")/common.sh"
 seconds=${INTAKE_SECONDS:-10}
 bench_path=$builddir/bench/bench_path
 
-#   Prints a number from a zchain-load report: file jq-path (null if absent).
-report_value () {
-    if [ -s "$1" ]; then
-        jq -c "$2 // null" "$1"
-    else
-        echo null
-    fi
-}
-
 #   Runs zchain-load on the gateway of a fresh deployment: name difficulty
 #   clients rate, then zchain-load flags; the report is $bench_tmp/NAME.json.
 run_case () {

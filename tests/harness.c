@@ -595,15 +595,12 @@ harness_nodes_free (harness_node_t *nodes, size_t count)
 
 //  Writes a ZPL config for the nodes to the test folder and returns its
 //  path (caller frees).  network holds "key = value" lines for the
-//  network section, one per line, unindented.
-char *
-harness_config_write (const char *file, harness_node_t *nodes, size_t count,
-                      const char *network)
+//  Appends "network" and network's lines ("key = value\n"...), indented, to
+//  text, which has room for 16 + 2 * strlen (network) more bytes.
+void
+harness_network_section (char *text, const char *network)
 {
-    size_t size = 256 + strlen (network) * 2 + count * 1024;
-    char *text = (char *) calloc (1, size);
-    ck_assert_ptr_nonnull (text);
-    strcat (text, "#   written by the test harness\nnetwork\n");
+    strcat (text, "network\n");
     const char *line = network;
     while (*line) {
         const char *end = strchr (line, '\n');
@@ -613,6 +610,18 @@ harness_config_write (const char *file, harness_node_t *nodes, size_t count,
         strcat (text, "\n");
         line += length + (end? 1: 0);
     }
+}
+
+//  network section, one per line, unindented.
+char *
+harness_config_write (const char *file, harness_node_t *nodes, size_t count,
+                      const char *network)
+{
+    size_t size = 256 + strlen (network) * 2 + count * 1024;
+    char *text = (char *) calloc (1, size);
+    ck_assert_ptr_nonnull (text);
+    strcat (text, "#   written by the test harness\n");
+    harness_network_section (text, network);
     strcat (text, "node\n");
     for (size_t i = 0; i < count; i++)
         snprintf (text + strlen (text), size - strlen (text),
@@ -704,15 +713,33 @@ harness_node_wait_ready (harness_node_t *node, int timeout_ms)
         int status = 0;
         if (node->pid && harness_wait_exit (node->pid, 0, &status)) {
             char text [64];
+            harness_print_logs ();      //  Check's _exit skips the exit handler
             ck_abort_msg ("zchaind for %s exited before answering ping: %s", node->name,
                           harness_status_text (status, text, sizeof text));
         }
         harness_nap (HARNESS_POLL_MS);
     }
+    if (!node_id)
+        harness_print_logs ();
     ck_assert_msg (node_id, "%s (%s) did not answer ping within %d ms",
                    node->name, node->address, timeout_ms);
     snprintf (node->node_id, sizeof node->node_id, "%s", node_id);
     free (node_id);
+}
+
+//  Height and tip (copied into tip, ZC_HASH_HEX + 1 bytes) of a node by
+//  get_status; fails the test if it does not answer.
+int64_t
+harness_node_tip (harness_node_t *node, char *tip)
+{
+    cJSON *status = harness_status (node->address, 10000);
+    ck_assert_msg (status, "%s did not answer get_status", node->name);
+    const char *hash = harness_string (status, "tip_hash");
+    ck_assert_msg (hash && zc_hash_valid (hash), "%s: bad tip_hash", node->name);
+    strcpy (tip, hash);
+    int64_t height = (int64_t) harness_number (status, "height");
+    cJSON_Delete (status);
+    return height;
 }
 
 //  True if a node_list's "nodes" array names node by its loopback host,

@@ -260,6 +260,14 @@ bool harness_node_listed (const cJSON *list, const harness_node_t *node);
 //  get_status of a node, or NULL if it does not answer in timeout_ms.
 cJSON *harness_status (const char *address, int timeout_ms);
 
+//  Height and tip (copied into tip, ZC_HASH_HEX + 1 bytes) of a node by
+//  get_status; fails the test if it does not answer.
+int64_t harness_node_tip (harness_node_t *node, char *tip);
+
+//  Appends "network" and network's lines, indented, to a config text with
+//  room for 16 + 2 * strlen (network) more bytes.
+void harness_network_section (char *text, const char *network);
+
 //  ---------------------------------------------------------------------
 //  The nodes' ledgers, read as any outside tool would
 

@@ -165,6 +165,8 @@ void zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char 
 //  of our own connections and posts (DOWN, POSTED) to news, or drops it if
 //  news is NULL (an actor that opens no connections).  Anything else is a
 //  bug, logged with name.
+//  Pings every node of trust whose key is not known yet, through link.
+void zc_link_ping_unknown (zsock_t *link, zc_trust_t *trust);
 typedef void (zc_link_msg_fn) (void *arg, uint32_t conn, const char *address,
                                const char *data, size_t size);
 typedef void (zc_link_news_fn) (void *arg, zc_link_msg_id_t id, const char *address,

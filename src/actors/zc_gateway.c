@@ -552,12 +552,7 @@ s_ping_unknown (self_t *self, bool now)
     if (!self->trust || (!now && zclock_mono () < self->next_ping))
         return;
     self->next_ping = zclock_mono () + 1000;
-    const char *text = "{\"type\":\"ping\"}";
-    for (size_t i = 0; i < zc_trust_size (self->trust); i++) {
-        const char *address = zc_trust_address (self->trust, i);
-        if (!zc_trust_known (self->trust, address))
-            zc_link_send_peer (self->bridge, address, text, strlen (text));
-    }
+    zc_link_ping_unknown (self->bridge, self->trust);
 }
 
 //  A node's notice: checked, made durable, acknowledged, queued for the

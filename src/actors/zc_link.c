@@ -308,6 +308,20 @@ zc_link_refuse (zsock_t *link, const char *name, uint32_t conn, const char *addr
     zc_link_error (link, conn, reason, false);
 }
 
+//  Pings, through a bridge, every node of a trust whose key is not known
+//  yet: its pong says node_id and public_key (the gateway and the server
+//  learn keys so, issue 9).
+void
+zc_link_ping_unknown (zsock_t *link, zc_trust_t *trust)
+{
+    const char *text = "{\"type\":\"ping\"}";
+    for (size_t i = 0; i < zc_trust_size (trust); i++) {
+        const char *address = zc_trust_address (trust, i);
+        if (!zc_trust_known (trust, address))
+            zc_link_send_peer (link, address, text, strlen (text));
+    }
+}
+
 //  Receives one message from a bridge and hands a whole message (MSG) to
 //  handler and news of our own connections (DOWN, POSTED) to news; the
 //  one place an actor behind a bridge reads its link.

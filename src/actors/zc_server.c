@@ -122,12 +122,7 @@ s_ping_unknown (self_t *self)
     if (!self->trust || zclock_mono () < self->next_ping)
         return;
     self->next_ping = zclock_mono () + S_PING_MSECS;
-    const char *text = "{\"type\":\"ping\"}";
-    for (size_t i = 0; i < zc_trust_size (self->trust); i++) {
-        const char *address = zc_trust_address (self->trust, i);
-        if (!zc_trust_known (self->trust, address))
-            zc_link_send_peer (self->bridge, address, text, strlen (text));
-    }
+    zc_link_ping_unknown (self->bridge, self->trust);
 }
 
 //  Judges a notice and records it if it counts.  Takes the notice.

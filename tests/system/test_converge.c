@@ -180,16 +180,8 @@ s_config_write (const char *file, harness_node_t *nodes, size_t count, const cha
     size_t size = 1024 + strlen (network) * 2 + count * 2048 + (extra? strlen (extra): 0);
     char *text = (char *) calloc (1, size);
     ck_assert_ptr_nonnull (text);
-    strcat (text, "#   written by test_converge\nnetwork\n");
-    const char *line = network;
-    while (*line) {
-        const char *end = strchr (line, '\n');
-        size_t length = end? (size_t) (end - line): strlen (line);
-        strcat (text, "    ");
-        strncat (text, line, length);
-        strcat (text, "\n");
-        line += length + (end? 1: 0);
-    }
+    strcat (text, "#   written by test_converge\n");
+    harness_network_section (text, network);
     strcat (text, "node\n");
     for (size_t i = 0; i < count; i++) {
         snprintf (text + strlen (text), size - strlen (text),

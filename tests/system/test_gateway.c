@@ -115,39 +115,6 @@ s_print_logs (void)
     harness_print_logs ();
 }
 
-//  Waits until a node answers ping, like harness_node_wait_ready, but
-//  says how its process ended if it exits first.
-static void
-s_wait_node (harness_node_t *node)
-{
-    int64_t deadline = harness_now_ms () + S_START_MS;
-    char *node_id = NULL;
-    while (!node_id) {
-        bool past = harness_now_ms () >= deadline;
-        node_id = harness_ping (node->address, 1000);
-        if (node_id || past)
-            break;
-        harness_proc_t *proc = harness_proc (node->pid);
-        char *log = proc && proc->log? strdup (proc->log): NULL;
-        int status = 0;
-        if (harness_wait_exit (node->pid, 0, &status)) {
-            char text [64];
-            harness_print_tail (node->name, log);
-            s_print_logs ();
-            ck_abort_msg ("zchaind for %s exited before answering ping: %s", node->name,
-                          harness_status_text (status, text, sizeof text));
-        }
-        free (log);
-        harness_nap (HARNESS_POLL_MS);
-    }
-    if (!node_id)
-        s_print_logs ();
-    ck_assert_msg (node_id, "%s (%s) did not answer ping within %d ms",
-                   node->name, node->address, S_START_MS);
-    snprintf (node->node_id, sizeof node->node_id, "%s", node_id);
-    free (node_id);
-}
-
 //  Starts the whole deployment in one zchaind (every instance of the file).
 static void
 s_deploy_start_one (s_deploy_t *deploy)
@@ -157,7 +124,7 @@ s_deploy_start_one (s_deploy_t *deploy)
         deploy->nodes [i].pid = pid;
     deploy->gateway_pid = deploy->server_pid = pid;
     for (size_t i = 0; i < S_NODES; i++)
-        s_wait_node (&deploy->nodes [i]);
+        harness_node_wait_ready (&deploy->nodes [i], S_START_MS);
     s_wait_services (deploy);
 }
 
@@ -185,7 +152,7 @@ s_deploy_start_five (s_deploy_t *deploy, bool gateway_first)
         deploy->nodes [i].pid = s_start_instance (deploy, deploy->nodes [i].name, log);
     }
     for (size_t i = 0; i < S_NODES; i++)
-        s_wait_node (&deploy->nodes [i]);
+        harness_node_wait_ready (&deploy->nodes [i], S_START_MS);
     if (!gateway_first) {
         deploy->gateway_pid = s_start_instance (deploy, "gateway", "gateway.log");
         deploy->server_pid = s_start_instance (deploy, "server", "server.log");
@@ -1032,7 +999,7 @@ START_TEST (test_posts_per_node)
     pid_t pid = harness_zchaind_start (deploy.config, "zchaind.log", names, 4);
     for (size_t i = 0; i < S_NODES; i++) {
         deploy.nodes [i].pid = pid;
-        s_wait_node (&deploy.nodes [i]);
+        harness_node_wait_ready (&deploy.nodes [i], S_START_MS);
     }
     HARNESS_AWAIT (s_health_ok (deploy.gateway, ZC_FRAMING_LENGTH, "gateway_server"),
                    S_START_MS, "the gateway did not answer health");

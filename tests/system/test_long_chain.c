@@ -89,20 +89,6 @@ s_write_chain (harness_node_t *node, s_chain_t *chain)
     zc_ledger_destroy (&ledger);
 }
 
-//  get_status of a node: height and tip (copied); fails if no answer.
-static int64_t
-s_node_tip (harness_node_t *node, char *tip)
-{
-    cJSON *status = harness_status (node->address, S_REPLY_MS);
-    ck_assert_msg (status, "%s did not answer get_status", node->name);
-    const char *hash = harness_string (status, "tip_hash");
-    ck_assert_msg (hash && zc_hash_valid (hash), "%s: bad tip_hash", node->name);
-    strcpy (tip, hash);
-    int64_t height = (int64_t) harness_number (status, "height");
-    cJSON_Delete (status);
-    return height;
-}
-
 //  Asks a node for blocks [from, from + limit) and checks their hashes
 //  against the chain written.
 static void
@@ -184,7 +170,7 @@ START_TEST (test_long_chain)
     node.pid = harness_zchaind_start (config, "n1.log", NULL, 0);
     harness_node_wait_ready (&node, S_START_MS);
     char tip [ZC_HASH_HEX + 1];
-    ck_assert_int_eq (s_node_tip (&node, tip), S_BLOCKS);
+    ck_assert_int_eq (harness_node_tip (&node, tip), S_BLOCKS);
     ck_assert_str_eq (tip, chain->hashes [S_BLOCKS]);
 
     //  Blocks far below the ones held, and a range across the boundary
@@ -214,7 +200,7 @@ START_TEST (test_long_chain)
     cJSON_Delete (request);
     zc_client_destroy (&client);
     int64_t height = 0;
-    HARNESS_AWAIT ((height = s_node_tip (&node, tip)) > S_BLOCKS, S_START_MS,
+    HARNESS_AWAIT ((height = harness_node_tip (&node, tip)) > S_BLOCKS, S_START_MS,
                    "the fresh transaction was not mined");
     ck_assert_int_eq (height, S_BLOCKS + 1);
     sqlite3 *db = harness_ledger_open (&node);
@@ -236,7 +222,7 @@ START_TEST (test_long_chain)
     node.pid = harness_zchaind_start (config, "n1-again.log", NULL, 0);
     harness_node_wait_ready (&node, S_START_MS);
     char again [ZC_HASH_HEX + 1];
-    ck_assert_int_eq (s_node_tip (&node, again), S_BLOCKS + 1);
+    ck_assert_int_eq (harness_node_tip (&node, again), S_BLOCKS + 1);
     ck_assert_str_eq (again, tip);
     s_expect_blocks (&node, chain, 5, 2);
     status = harness_stop (node.pid, SIGTERM, HARNESS_STOP_MS);
@@ -289,7 +275,7 @@ START_TEST (test_late_node_sync)
     harness_node_wait_ready (&nodes [1], S_START_MS);
     char tip [ZC_HASH_HEX + 1] = "";
     int64_t height = -1;
-    HARNESS_AWAIT ((height = s_node_tip (&nodes [1], tip)) == S_BLOCKS
+    HARNESS_AWAIT ((height = harness_node_tip (&nodes [1], tip)) == S_BLOCKS
                    && streq (tip, chain->hashes [S_BLOCKS]), S_SYNC_MS,
                    "the late node reached height %" PRId64 " only", height);
     s_expect_blocks (&nodes [1], chain, 1, 3);
@@ -307,7 +293,6 @@ START_TEST (test_late_node_sync)
     harness_nodes_free (nodes, 2);
 }
 END_TEST
-
 
 //  Appends count blocks to the chain in the ledger at path (made if
 //  missing), each with S_BLOCK_TXS transactions tagged with tag, so that
@@ -451,9 +436,9 @@ START_TEST (test_reorg_too_deep)
     int64_t rejected = -1;
     HARNESS_AWAIT ((rejected = s_rejected (&nodes [0])) > 0, S_SYNC_MS,
                    "n1 never refused n2's branch");
-    ck_assert_int_eq (s_node_tip (&nodes [0], tip), 100 + ZC_MAX_REORG_DEPTH + 1);
+    ck_assert_int_eq (harness_node_tip (&nodes [0], tip), 100 + ZC_MAX_REORG_DEPTH + 1);
     ck_assert_str_eq (tip, tip_mine);
-    ck_assert_int_eq (s_node_tip (&nodes [1], tip), 100 + ZC_MAX_REORG_DEPTH + 2);
+    ck_assert_int_eq (harness_node_tip (&nodes [1], tip), 100 + ZC_MAX_REORG_DEPTH + 2);
     ck_assert_str_eq (tip, tip_theirs);
     int status = harness_stop (pid, SIGTERM, HARNESS_STOP_MS);
     ck_assert (harness_exited_with (status, 0));

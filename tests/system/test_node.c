@@ -244,20 +244,6 @@ s_wait_height (harness_node_t *node, int64_t min_height)
                    node->name, height, min_height);
 }
 
-//  Height and tip of one node by get_status; fails if it does not answer.
-static int64_t
-s_node_tip (harness_node_t *node, char *tip)
-{
-    cJSON *status = harness_status (node->address, S_REPLY_MS);
-    ck_assert_msg (status, "%s did not answer get_status", node->name);
-    const char *hash = harness_string (status, "tip_hash");
-    ck_assert_msg (hash && zc_hash_valid (hash), "%s: bad tip_hash", node->name);
-    strcpy (tip, hash);
-    int64_t height = (int64_t) harness_number (status, "height");
-    cJSON_Delete (status);
-    return height;
-}
-
 //  ---------------------------------------------------------------------
 //  Helpers: the SQLite ledger, read as any outside tool would
 
@@ -534,7 +520,7 @@ START_TEST (test_restart)
     harness_node_wait_ready (&nodes [0], S_START_MS);
     ck_assert_str_eq (nodes [0].node_id, node_id);
     char tip_after [ZC_HASH_HEX + 1];
-    ck_assert_int_eq (s_node_tip (&nodes [0], tip_after), height);
+    ck_assert_int_eq (harness_node_tip (&nodes [0], tip_after), height);
     ck_assert_str_eq (tip_after, tip);
 
     //  The restarted node still takes part: a block mined elsewhere reaches it
@@ -698,7 +684,7 @@ START_TEST (test_bad_input)
     s_start_nodes (nodes, 1, config, false);
     harness_node_t *node = &nodes [0];
     char genesis_tip [ZC_HASH_HEX + 1];
-    ck_assert_int_eq (s_node_tip (node, genesis_tip), 0);
+    ck_assert_int_eq (harness_node_tip (node, genesis_tip), 0);
 
     //  Not JSON, in both framings (a line must start with '{')
     s_bad_line (node, "{this is not json", NULL);
@@ -809,7 +795,7 @@ START_TEST (test_bad_input)
     zc_block_destroy (&block);
 
     char tip [ZC_HASH_HEX + 1];
-    ck_assert_int_eq (s_node_tip (node, tip), 0);
+    ck_assert_int_eq (harness_node_tip (node, tip), 0);
     ck_assert_str_eq (tip, genesis_tip);
 
     //  get_blocks with a negative, fractional or string "from", or no limit
@@ -870,7 +856,7 @@ START_TEST (test_bad_input)
     }
 
     //  Nothing of it reached the chain or the ledger
-    ck_assert_int_eq (s_node_tip (node, tip), 0);
+    ck_assert_int_eq (harness_node_tip (node, tip), 0);
     ck_assert_str_eq (tip, genesis_tip);
     sqlite3 *db = harness_ledger_open (node);
     size_t rows_count = 0;
@@ -948,7 +934,7 @@ START_TEST (test_queries)
     char *ids [3];
     for (int k = 0; k < 3; k++) {
         char tip [ZC_HASH_HEX + 1];
-        int64_t before = s_node_tip (&nodes [0], tip);
+        int64_t before = harness_node_tip (&nodes [0], tip);
         cJSON *request = s_tx_request (keys, "queries", k, &ids [k]);
         zc_client_t *client = zc_client_new (nodes [0].address, ZC_FRAMING_LINE, NULL);
         ck_assert_ptr_nonnull (client);
