@@ -31,9 +31,10 @@
     gets {"type":"notice_ack","seq"}, and leaves it once POSTED, so neither
     a node nor the gateway killed loses one; a repeated seq is acknowledged
     and not queued again.  What one wake-up takes is written in one SQL
-    transaction, and acknowledged once that commits.  Anything else is refused with an error and the
-    connection closed (so nothing sent after a refusal on it is taken out
-    of order), logged with the sender's address and counted.  A full queue
+    transaction, and acknowledged once that commits.  Anything else is
+    refused with an error and the connection closed (so nothing sent after
+    a refusal on it is taken out of order), logged with the sender's
+    address and counted.  A full queue
     refuses too: the node keeps the notice and sends it again later.
     Client requests are served only from gateway/allow's networks.
 

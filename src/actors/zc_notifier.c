@@ -21,9 +21,10 @@
     notice the gateway has not acknowledged; the gateway drops the ones it
     has already seen by their seq.  Notices go out in order through the
     node's bridge (its answer link, not through the listener), at most
-    S_WINDOW unacknowledged at once.  A refusal, a connection that ends or acknowledgements that stop
-    coming make the notifier send again from the oldest unacknowledged
-    notice, after a pause that doubles from 100 ms to 5 s.
+    S_WINDOW unacknowledged at once.  A refusal, a connection that ends
+    or acknowledgements that stop coming make the notifier send again from
+    the oldest unacknowledged notice, after a pause that doubles from
+    100 ms to 5 s.
 
     Pipe protocol (from the node role):
         START                   opens the ledger (after the validator has)
